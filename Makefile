@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 CARGO_MANIFEST := native/Cargo.toml
 DATA_DIR ?= ./pystream-data
 
-.PHONY: install install-test system-deps run test check lint fmt native-test bench perf protocol clean
+.PHONY: install install-test system-deps run test check lint fmt native-test bench compare perf protocol clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -51,6 +51,14 @@ fmt:
 ## Micro benchmarks (pytest-benchmark), with ratios against plain I/O.
 bench: install-test
 	$(VENV)/bin/pytest benchmarks -q --benchmark-enable -p no:randomly
+
+## Side-by-side comparison with Apache Kafka and Tansu (writes docs/benchmarks.md).
+compare: install-test
+	$(PY) -m benchmarks.compare.run --quick
+
+## Flame graph and perf stat of the broker under load (see perf/README.md).
+perf: install-test
+	$(PY) perf/profile.py
 
 ## Regenerate the protocol codec from Kafka's schemas (development time).
 protocol: $(PY)

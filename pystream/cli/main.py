@@ -5,6 +5,11 @@ from __future__ import annotations
 import click
 
 from pystream import __version__
+from pystream.cli.bench import bench
+from pystream.cli.broker import broker
+from pystream.cli.consume import consume
+from pystream.cli.produce import produce
+from pystream.cli.topics import topics
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -12,6 +17,9 @@ from pystream import __version__
 def main() -> None:
     """pystream: a Kafka-compatible event streaming platform."""
 
+
+for command in (broker, topics, produce, consume, bench):
+    main.add_command(command)
 
 if __name__ == "__main__":
     main()

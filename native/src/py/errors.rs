@@ -68,11 +68,12 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-/// Maps a record-layer error onto its Python exception.
+/// Maps a record-layer error onto its Python exception. The class follows
+/// the root cause; the message keeps the batch location, if any.
 #[allow(dead_code)] // used by the record and storage wrappers as they land
 pub fn record_err(e: RecordError) -> PyErr {
     let msg = e.to_string();
-    match e {
+    match e.root() {
         RecordError::TooLarge { .. } => RecordTooLargeError::new_err(msg),
         RecordError::UnsupportedCompression(_) => UnsupportedCompressionError::new_err(msg),
         RecordError::InvalidRecord(_) => InvalidRecordError::new_err(msg),

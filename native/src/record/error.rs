@@ -35,4 +35,35 @@ pub enum RecordError {
     /// Valid bytes that the operation refuses (e.g. invalid timestamps).
     #[error("invalid record: {0}")]
     InvalidRecord(String),
+    /// Any of the above, located: which batch of a run of batches failed
+    /// and where it starts. [`RecordError::root`] gives the cause.
+    #[error("batch {index} at byte {position}: {source}")]
+    InBatch {
+        index: usize,
+        position: usize,
+        source: Box<RecordError>,
+    },
+}
+
+impl RecordError {
+    /// Wraps `self` with the batch it was found in (keeps an existing location).
+    pub fn in_batch(self, index: usize, position: usize) -> RecordError {
+        match self {
+            RecordError::InBatch { .. } => self,
+            other => RecordError::InBatch {
+                index,
+                position,
+                source: Box::new(other),
+            },
+        }
+    }
+
+    /// The underlying error, without the batch location. Decides the Kafka
+    /// error code (and the Python exception class).
+    pub fn root(&self) -> &RecordError {
+        match self {
+            RecordError::InBatch { source, .. } => source.root(),
+            other => other,
+        }
+    }
 }

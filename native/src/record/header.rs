@@ -153,6 +153,24 @@ impl BatchHeader {
     pub fn is_control(&self) -> bool {
         self.attributes & CONTROL_MASK != 0
     }
+    /// Sequence number of the last record; -1 when the batch has none
+    /// (`baseSequence` -1). Wraps past `i32::MAX` to 0, as Kafka does.
+    pub fn last_sequence(&self) -> i32 {
+        if self.base_sequence < 0 {
+            return -1;
+        }
+        increment_sequence(self.base_sequence, self.last_offset_delta)
+    }
+}
+
+/// `sequence + increment`, wrapping from `i32::MAX` to 0 (producer sequence
+/// numbers are non-negative and wrap around).
+pub fn increment_sequence(sequence: i32, increment: i32) -> i32 {
+    if sequence > i32::MAX - increment {
+        increment - (i32::MAX - sequence) - 1
+    } else {
+        sequence + increment
+    }
 }
 
 /// CRC32C of `batch[21..total]` (hardware-accelerated where the CPU has it).
@@ -184,7 +202,22 @@ pub fn set_partition_leader_epoch(batch: &mut [u8], epoch: i32) {
 /// Stamps LogAppendTime: sets the timestamp-type bit and `maxTimestamp`,
 /// then recomputes the CRC (both fields are covered by it).
 pub fn set_log_append_time(batch: &mut [u8], timestamp_ms: i64) {
-    let attrs = be_i16(batch, ATTRIBUTES_POS) | TIMESTAMP_TYPE_MASK;
+    set_max_timestamp(batch, true, timestamp_ms);
+}
+
+/// Sets the timestamp type (LogAppendTime when `log_append_time`, else
+/// CreateTime) and `maxTimestamp`, then recomputes the CRC. Like Kafka's
+/// `setMaxTimestamp`, a no-op when both already hold those values.
+pub fn set_max_timestamp(batch: &mut [u8], log_append_time: bool, timestamp_ms: i64) {
+    let old_attrs = be_i16(batch, ATTRIBUTES_POS);
+    let attrs = if log_append_time {
+        old_attrs | TIMESTAMP_TYPE_MASK
+    } else {
+        old_attrs & !TIMESTAMP_TYPE_MASK
+    };
+    if attrs == old_attrs && be_i64(batch, MAX_TIMESTAMP_POS) == timestamp_ms {
+        return;
+    }
     batch[ATTRIBUTES_POS..ATTRIBUTES_POS + 2].copy_from_slice(&attrs.to_be_bytes());
     batch[MAX_TIMESTAMP_POS..MAX_TIMESTAMP_POS + 8].copy_from_slice(&timestamp_ms.to_be_bytes());
     let crc = compute_crc(batch);
@@ -237,10 +270,22 @@ mod tests {
         set_log_append_time(&mut b, 1_700_000_000_000);
         verify_crc(&b).unwrap();
         assert!(BatchHeader::parse(&b).unwrap().is_log_append_time());
+        set_max_timestamp(&mut b, false, 5);
+        verify_crc(&b).unwrap();
+        let h = BatchHeader::parse(&b).unwrap();
+        assert!(!h.is_log_append_time());
+        assert_eq!(h.max_timestamp, 5);
         b[40] ^= 1;
         assert!(matches!(
             verify_crc(&b),
             Err(RecordError::CrcMismatch { .. })
         ));
+    }
+
+    #[test]
+    fn sequences_wrap_like_kafka() {
+        assert_eq!(increment_sequence(5, 3), 8);
+        assert_eq!(increment_sequence(i32::MAX, 1), 0);
+        assert_eq!(increment_sequence(i32::MAX - 1, 3), 1);
     }
 }

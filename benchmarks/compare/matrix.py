@@ -1,0 +1,51 @@
+"""The workloads every peer runs, in the spirit of the OpenMessaging Benchmark.
+
+1 KiB records; 1 and 16 partitions; acks=1 and acks=all; 1 and 4 producers;
+then a consumer run over each partition count, and a fixed-rate end-to-end
+latency run. Sizes come from the mode (`--quick` or full).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+RECORD_SIZE = 1024
+PARTITIONS = (1, 16)
+ACKS = ("1", "all")
+PRODUCERS = (1, 4)
+
+
+@dataclass(frozen=True)
+class Mode:
+    name: str
+    produce_records: int
+    repeats: int
+    e2e_rate: int  # records/s
+    e2e_seconds: int
+    java_records: int
+    disk_mib: int
+    tcp_mib: int
+
+
+QUICK = Mode("quick", 100_000, 3, 1000, 10, 300_000, 256, 1024)
+FULL = Mode("full", 1_000_000, 5, 2000, 60, 2_000_000, 2048, 4096)
+
+
+@dataclass(frozen=True)
+class ProduceCase:
+    partitions: int
+    acks: str
+    producers: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.partitions}p acks={self.acks} {self.producers} prod"
+
+    @property
+    def key(self) -> str:
+        return f"produce-p{self.partitions}-acks{self.acks}-x{self.producers}"
+
+
+def produce_cases() -> list[ProduceCase]:
+    return [ProduceCase(p, a, n) for p, a, n in itertools.product(PARTITIONS, ACKS, PRODUCERS)]

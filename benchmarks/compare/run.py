@@ -1,0 +1,296 @@
+"""Start each peer, run the same workloads against it, measure the machine, write the report.
+
+Usage (from the repository root, in the venv):
+
+    python -m benchmarks.compare.run --quick            # a few minutes
+    python -m benchmarks.compare.run                    # full: longer runs, more repeats
+    python -m benchmarks.compare.run --peers tansu,kafka --quick
+
+Writes `docs/benchmarks/results.json`, PNG plots beside it, and the results
+section of `docs/benchmarks.md`. A peer that cannot be started is reported
+as "not started: <reason>"; a run that fails is reported with its error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shlex
+import shutil
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from benchmarks.compare.matrix import FULL, QUICK, RECORD_SIZE, Mode, produce_cases
+from benchmarks.compare.report import render_markdown, update_doc, write_plots
+from benchmarks.peers import PEERS, KafkaPeer, Peer, PeerNotStarted
+from benchmarks.peers.java_tools import run_producer_performance
+from pystream.bench.ceiling import measure_enqueue_ceiling
+from pystream.bench.limits import measure_disk, measure_loopback_tcp
+from pystream.bench.result import BenchResult, write_json
+from pystream.bench.runner import run_consume, run_e2e, run_produce
+from pystream.bench.stats import median_and_spread
+from pystream.bench.topics import ensure_topic
+from pystream.bench.workload import ConsumeWorkload, EndToEndWorkload, ProduceWorkload
+
+REPO = Path(__file__).resolve().parents[2]
+JAVA_PROPS = {"acks": "1", "batch.size": "1048576", "linger.ms": "5"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(argv)
+    mode = QUICK if args.quick else FULL
+    if args.repeats:
+        mode = Mode(**{**mode.__dict__, "repeats": args.repeats})
+    console = Console()
+    work_root = Path(tempfile.mkdtemp(prefix="pystream-compare-", dir=args.work_dir))
+    command = "python -m benchmarks.compare.run " + shlex.join(
+        sys.argv[1:] if argv is None else argv
+    )
+    results: dict[str, Any] = {
+        "schema": 1,
+        "mode": mode.__dict__,
+        "command": command.strip(),
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "host": host_info(),
+        "work_dir_filesystem": str(work_root),
+        "limits": {},
+        "peers": {},
+    }
+    try:
+        console.rule("physical limits")
+        results["limits"] = measure_limits(mode, work_root, console)
+        for name in args.peers:
+            console.rule(name)
+            results["peers"][name] = run_peer(PEERS[name](), mode, work_root / name, console)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work_root, ignore_errors=True)
+    results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    out_dir: Path = args.out
+    write_json(out_dir / "results.json", results)
+    plots = write_plots(results, out_dir)
+    markdown = render_markdown(results, out_dir, args.doc.parent)
+    update_doc(args.doc, markdown)
+    console.print(f"wrote {out_dir / 'results.json'}, {len(plots)} plots and {args.doc}")
+    return 0
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.compare.run", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--quick", action="store_true", help="short runs (a few minutes)")
+    parser.add_argument(
+        "--peers",
+        default="pystream,tansu,kafka",
+        type=lambda s: [p.strip() for p in s.split(",") if p.strip()],
+        help="comma-separated, from: " + ", ".join(PEERS),
+    )
+    parser.add_argument("--repeats", type=int, default=0, help="override the mode's repeats")
+    parser.add_argument("--out", type=Path, default=REPO / "docs" / "benchmarks")
+    parser.add_argument("--doc", type=Path, default=REPO / "docs" / "benchmarks.md")
+    parser.add_argument(
+        "--work-dir", type=Path, default=None, help="where brokers keep data (default: $TMPDIR)"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the work dir (logs, data)")
+    args = parser.parse_args(argv)
+    unknown = [p for p in args.peers if p not in PEERS]
+    if unknown:
+        parser.error(f"unknown peers {unknown}; choose from {', '.join(PEERS)}")
+    return args
+
+
+def host_info() -> dict[str, Any]:
+    import confluent_kafka
+
+    cpu_model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu_model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": cpu_model,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "confluent_kafka": getattr(confluent_kafka, "__version__", "")
+        or str(confluent_kafka.version()),
+        "librdkafka": confluent_kafka.libversion()[0],
+    }
+
+
+def measure_limits(mode: Mode, work_root: Path, console: Console) -> dict[str, Any]:
+    disk = measure_disk(work_root / "disk", mode.disk_mib)
+    console.print(
+        f"disk write+fsync {disk.write_fsync_mb_s:,.0f} MB/s, read cold {disk.read_cold_mb_s:,.0f}"
+        f" MB/s ({disk.cold_read_method}), read cached {disk.read_cached_mb_s:,.0f} MB/s"
+    )
+    tcp = measure_loopback_tcp(mode.tcp_mib)
+    console.print(f"loopback TCP {tcp:,.0f} MB/s")
+    ceiling = measure_enqueue_ceiling(300_000, RECORD_SIZE)
+    console.print(
+        f"load generator enqueue ceiling (1 process, no broker) {ceiling.records_per_s:,.0f} "
+        f"records/s ({ceiling.mb_per_s:,.0f} MB/s)"
+    )
+    return {
+        "disk": disk.to_dict(),
+        "loopback_tcp_mb_s": tcp,
+        "client_enqueue_ceiling": ceiling.to_dict(),
+    }
+
+
+def run_peer(peer: Peer, mode: Mode, work_dir: Path, console: Console) -> dict[str, Any]:
+    entry: dict[str, Any] = {"describe": peer.describe(), "errors": []}
+    started = time.monotonic()
+    try:
+        bootstrap = peer.start(work_dir)
+    except PeerNotStarted as exc:
+        console.print(f"[red]{peer.name}: not started: {exc}")
+        peer.stop()
+        return {**entry, "status": "not started", "reason": str(exc)}
+    entry.update(status="ok", bootstrap=bootstrap, start_s=time.monotonic() - started)
+    try:
+        entry["describe"] = peer.describe()
+        run_workloads(peer.name, bootstrap, mode, entry, console)
+    finally:
+        peer.stop()
+    return entry
+
+
+def run_workloads(
+    name: str, bootstrap: str, mode: Mode, entry: dict[str, Any], console: Console
+) -> None:
+    cases = produce_cases()
+    # A discarded warm-up run: JIT compilation and first-segment creation are not the subject.
+    _attempt(entry, console, "warm-up", lambda: run_produce(_produce(bootstrap, "warmup", mode)))
+    produce: dict[str, Any] = {c.key: {"label": c.label, "runs": []} for c in cases}
+    for rep in range(mode.repeats):
+        for case in cases:
+            workload = _produce(
+                bootstrap,
+                f"bench-{case.key}-r{rep}",
+                mode,
+                partitions=case.partitions,
+                acks=case.acks,
+                num_producers=case.producers,
+            )
+            label = f"{name} {case.label} (run {rep + 1}/{mode.repeats})"
+            result = _attempt(entry, console, label, lambda w=workload: run_produce(w, console))
+            if result is not None:
+                produce[case.key]["runs"].append(result.to_dict())
+    entry["produce"] = {key: summarize(value) for key, value in produce.items()}
+
+    consume: dict[str, Any] = {}
+    for partitions in sorted({c.partitions for c in cases}):
+        topic = f"bench-produce-p{partitions}-acks1-x1-r0"
+        runs = []
+        for rep in range(mode.repeats):
+            workload = ConsumeWorkload(bootstrap, topic, mode.produce_records)
+            label = f"{name} consume {partitions}p (run {rep + 1}/{mode.repeats})"
+            result = _attempt(entry, console, label, lambda w=workload: run_consume(w, console))
+            if result is not None:
+                runs.append(result.to_dict())
+        consume[f"consume-p{partitions}"] = summarize(
+            {"label": f"{partitions}p 1 consumer", "runs": runs}
+        )
+    entry["consume"] = consume
+
+    e2e = EndToEndWorkload(
+        _produce(
+            bootstrap,
+            "bench-e2e",
+            mode,
+            num_records=mode.e2e_rate * mode.e2e_seconds,
+            throughput=mode.e2e_rate,
+            acks="all",
+        )
+    )
+    label = f"{name} end-to-end at {mode.e2e_rate} records/s"
+    result = _attempt(entry, console, label, lambda: run_e2e(e2e, console))
+    entry["e2e"] = result.to_dict() if result is not None else None
+    entry["java_producer"] = java_cross_check(bootstrap, mode, console)
+
+
+def java_cross_check(bootstrap: str, mode: Mode, console: Console) -> dict[str, Any]:
+    """Kafka's ProducerPerformance on the same broker (1 partition, acks=1)."""
+    kafka = KafkaPeer()
+    try:
+        kafka.prepare()
+        ensure_topic(bootstrap, "bench-java-p1", 1)
+        result = run_producer_performance(
+            kafka, bootstrap, "bench-java-p1", mode.java_records, RECORD_SIZE, JAVA_PROPS
+        )
+    except (PeerNotStarted, RuntimeError, ValueError, OSError) as exc:
+        console.print(f"[yellow]Java ProducerPerformance not run: {exc}")
+        return {"error": str(exc)}
+    console.print(
+        f"Java ProducerPerformance: {result.records_per_s:,.0f} records/s "
+        f"({result.mb_per_s:.1f} MB/s), p99 {result.p99_ms:.0f} ms"
+    )
+    return {"props": JAVA_PROPS, "num_records": mode.java_records, **result.to_dict()}
+
+
+def summarize(entry: dict[str, Any]) -> dict[str, Any]:
+    """Median and spread of the repeated runs' throughput and p99 latency."""
+    runs = [r for r in entry["runs"] if r["complete"]]
+    out = {**entry, "complete_runs": len(runs)}
+    if runs:
+        for field, get in (
+            ("mb_per_s", lambda r: r["throughput"]["mb_per_s"]),
+            ("records_per_s", lambda r: r["throughput"]["records_per_s"]),
+            ("p99_ms", lambda r: (r["latency_ms"] or {}).get("p99", 0.0)),
+            ("client_cores", lambda r: r["client"]["cpu_cores_used"]),
+        ):
+            median, low, high = median_and_spread([get(r) for r in runs])
+            out[field] = {"median": median, "min": low, "max": high}
+    return out
+
+
+def _produce(bootstrap: str, topic: str, mode: Mode, **overrides: Any) -> ProduceWorkload:
+    settings: dict[str, Any] = {
+        "bootstrap_server": bootstrap,
+        "topic": topic,
+        "num_records": mode.produce_records,
+        "record_size": RECORD_SIZE,
+        "acks": "1",
+        "batch_size": 1048576,
+        "linger_ms": 5.0,
+    }
+    settings.update(overrides)
+    return ProduceWorkload(**settings)
+
+
+def _attempt(entry: dict[str, Any], console: Console, label: str, run: Any) -> BenchResult | None:
+    try:
+        result: BenchResult = run()
+    except Exception as exc:
+        message = f"{label}: {type(exc).__name__}: {exc}"
+        entry["errors"].append(message)
+        console.print(f"[red]{message}")
+        return None
+    status = "" if result.complete else f" [red]INCOMPLETE ({result.errors} errors)"
+    lat = result.latency
+    console.print(
+        f"{label}: {result.throughput.records_per_s:,.0f} records/s "
+        f"{result.throughput.mb_per_s:,.1f} MB/s"
+        + (f", p50 {lat.p50:.1f} ms p99 {lat.p99:.1f} ms" if lat else "")
+        + f", client {result.client_cpu_util:.2f} cores{status}",
+        highlight=False,
+    )
+    if not result.complete:
+        entry["errors"].append(f"{label}: incomplete: {result.first_error}")
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

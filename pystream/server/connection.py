@@ -1,0 +1,183 @@
+"""One client connection: framing, flow control and in-order request handling.
+
+`KafkaConnection` is a thin `asyncio.Protocol`. It feeds received bytes to
+the sans-IO `FrameDecoder`, queues whole frames, and owns flow control in
+both directions: reading pauses while too many requests wait, and response
+writing waits while the transport's buffer is above its high-water mark.
+A single task per connection answers the queued requests strictly in order,
+as Kafka clients require.
+
+Records in fetch responses arrive as `FileSlice`s; on a plaintext socket
+with the standard event loop they are sent with `sendfile` (zero copy),
+otherwise read with `pread` and written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import os
+import time
+from typing import TYPE_CHECKING, Any
+
+from pystream.protocol.errors import ProtocolError
+from pystream.protocol.frame import FrameDecoder
+from pystream.protocol.types import FileSlice
+
+if TYPE_CHECKING:
+    from pystream.server.dispatcher import Dispatcher
+
+log = logging.getLogger(__name__)
+
+# At most this many decoded-but-unanswered requests before reading pauses.
+MAX_QUEUED_FRAMES = 64
+
+
+class _FdFile:
+    """The minimal file object `loop.sendfile` needs, over a borrowed fd.
+
+    `seek` is a no-op on purpose: the log's fd is shared, and sendfile is
+    always given an explicit offset.
+    """
+
+    __slots__ = ("_fd",)
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def seek(self, *_: Any) -> int:
+        return 0
+
+
+class KafkaConnection(asyncio.Protocol):
+    def __init__(self, dispatcher: Dispatcher, max_frame_size: int, zero_copy: bool) -> None:
+        self._dispatcher = dispatcher
+        self._decoder = FrameDecoder(max_frame_size)
+        self._frames: collections.deque[memoryview | bytes] = collections.deque()
+        self._wakeup: asyncio.Future[None] | None = None
+        self._drain: asyncio.Future[None] | None = None
+        self._transport: asyncio.Transport | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._reading_paused = False
+        self._closing = False
+        self._zero_copy = zero_copy
+        self.peer = "?"
+        self.last_active = time.monotonic()
+
+    # ---- asyncio.Protocol ----
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        peer = transport.get_extra_info("peername")
+        self.peer = f"{peer[0]}:{peer[1]}" if peer else "?"
+        if not self._dispatcher.register(self):
+            log.warning("refusing connection from %s: max.connections reached", self.peer)
+            self._closing = True
+            transport.close()
+            return
+        self._task = asyncio.get_running_loop().create_task(self._serve())
+
+    def data_received(self, data: bytes) -> None:
+        self.last_active = time.monotonic()
+        try:
+            frames = self._decoder.feed(data)
+        except ProtocolError as e:
+            log.warning("closing connection from %s: %s", self.peer, e)
+            self.close()
+            return
+        if not frames:
+            return
+        self._frames.extend(frames)
+        if len(self._frames) >= MAX_QUEUED_FRAMES and not self._reading_paused:
+            assert self._transport is not None
+            self._transport.pause_reading()
+            self._reading_paused = True
+        if self._wakeup is not None and not self._wakeup.done():
+            self._wakeup.set_result(None)
+
+    def eof_received(self) -> bool:
+        # Answer what was already received, then close (return False).
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._closing = True
+        self._dispatcher.unregister(self)
+        if self._wakeup is not None and not self._wakeup.done():
+            self._wakeup.set_result(None)
+        if self._drain is not None and not self._drain.done():
+            self._drain.set_result(None)
+        if self._task is not None:
+            self._task.cancel()
+
+    def pause_writing(self) -> None:
+        if self._drain is None or self._drain.done():
+            self._drain = asyncio.get_running_loop().create_future()
+
+    def resume_writing(self) -> None:
+        if self._drain is not None and not self._drain.done():
+            self._drain.set_result(None)
+
+    # ---- request loop ----
+    def close(self) -> None:
+        self._closing = True
+        if self._transport is not None:
+            self._transport.close()
+
+    @property
+    def idle(self) -> bool:
+        return not self._frames and (self._task is None or self._wakeup is not None)
+
+    async def _serve(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while not self._closing:
+                if not self._frames:
+                    self._wakeup = loop.create_future()
+                    await self._wakeup
+                    self._wakeup = None
+                    continue
+                frame = self._frames.popleft()
+                if self._reading_paused and len(self._frames) < MAX_QUEUED_FRAMES // 2:
+                    assert self._transport is not None
+                    self._reading_paused = False
+                    self._transport.resume_reading()
+                chunks = await self._dispatcher.handle(self, frame)
+                if chunks is None:
+                    continue
+                if chunks is False:
+                    self.close()
+                    return
+                await self._write(chunks)
+                self.last_active = time.monotonic()
+        except asyncio.CancelledError:
+            pass
+        except Exception:
+            log.exception("connection %s failed; closing it", self.peer)
+            self.close()
+
+    async def _write(self, chunks: list[Any]) -> None:
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            return
+        loop = asyncio.get_running_loop()
+        for chunk in chunks:
+            if isinstance(chunk, FileSlice):
+                if chunk.length == 0:
+                    continue
+                if self._zero_copy:
+                    await loop.sendfile(transport, _FdFile(chunk.fd), chunk.position, chunk.length)  # type: ignore[arg-type]
+                else:
+                    data = os.pread(chunk.fd, chunk.length, chunk.position)
+                    if len(data) < chunk.length:
+                        # The segment shrank under us (truncation): keep the
+                        # frame length honest; clients drop partial batches.
+                        data += bytes(chunk.length - len(data))
+                    transport.write(data)
+            else:
+                transport.write(chunk)
+            if self._drain is not None and not self._drain.done():
+                await self._drain

@@ -1,0 +1,169 @@
+"""The checkpoint directory of a streaming query, on Spark's model.
+
+Layout::
+
+    <checkpoint>/metadata            {"id": query id}
+    <checkpoint>/offsets/<batch id>  written BEFORE the batch runs: its source offset range,
+                                     watermark and whether it is the end-of-input batch
+    <checkpoint>/commits/<batch id>  written AFTER the sink and the state: the watermark for
+                                     the next batch and the event-time maxima behind it
+    <checkpoint>/state/<node>/0/<batch id>.npz   state tables of stateful operators
+                                     (the "0" is the shuffle partition; one until workers)
+
+Every file is written to a temporary name, fsynced and renamed, so a crash leaves either
+the old or the new version. Log entries are text: a version line "v1", then JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pystream.streams.batch import MicroBatch
+from pystream.streams.bytes_column import BytesColumn
+
+LOG_VERSION = "v1"
+
+
+class CheckpointError(RuntimeError):
+    """The checkpoint directory is unreadable or belongs to an incompatible query."""
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+class BatchLog:
+    """A directory of entries named by batch id (Spark's HDFSMetadataLog)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.mkdir(parents=True, exist_ok=True)
+
+    def ids(self) -> list[int]:
+        return sorted(int(p.name) for p in self.path.iterdir() if p.name.isdigit())
+
+    def write(self, batch_id: int, entry: dict[str, Any]) -> None:
+        text = f"{LOG_VERSION}\n{json.dumps(entry, sort_keys=True)}\n"
+        write_atomic(self.path / str(batch_id), text.encode())
+
+    def get(self, batch_id: int) -> dict[str, Any] | None:
+        path = self.path / str(batch_id)
+        if not path.exists():
+            return None
+        version, _, body = path.read_text().partition("\n")
+        if version != LOG_VERSION:
+            raise CheckpointError(f"{path}: unsupported log version {version!r}")
+        try:
+            return json.loads(body)  # type: ignore[no-any-return]
+        except ValueError as exc:
+            raise CheckpointError(f"{path}: unreadable entry: {exc}") from exc
+
+    def latest(self) -> tuple[int, dict[str, Any]] | None:
+        ids = self.ids()
+        if not ids:
+            return None
+        entry = self.get(ids[-1])
+        assert entry is not None
+        return ids[-1], entry
+
+    def purge_before(self, batch_id: int) -> None:
+        for i in self.ids():
+            if i < batch_id:
+                (self.path / str(i)).unlink(missing_ok=True)
+
+
+def _encode_table(table: MicroBatch) -> dict[str, np.ndarray]:
+    arrays: dict[str, np.ndarray] = {}
+    schema = []
+    for i, (name, col) in enumerate(table.columns.items()):
+        if isinstance(col, BytesColumn):
+            arrays[f"c{i}.offsets"], arrays[f"c{i}.data"] = col.offsets, col.data[: col.nbytes()]
+            if col.valid is not None:
+                arrays[f"c{i}.valid"] = col.valid
+            schema.append({"name": name, "kind": "bytes", "text": col.text})
+        else:
+            arrays[f"c{i}.values"] = col
+            if name in table.valid:
+                arrays[f"c{i}.valid"] = table.valid[name]
+            schema.append({"name": name, "kind": "array"})
+    meta = json.dumps({"schema": schema, "rows": table.num_rows}).encode()
+    arrays["meta"] = np.frombuffer(meta, dtype=np.uint8)
+    return arrays
+
+
+def _decode_table(arrays: Any) -> MicroBatch:
+    meta = json.loads(bytes(arrays["meta"]))
+    cols: dict[str, Any] = {}
+    valid: dict[str, np.ndarray] = {}
+    for i, field in enumerate(meta["schema"]):
+        mask = arrays[f"c{i}.valid"] if f"c{i}.valid" in arrays else None
+        if field["kind"] == "bytes":
+            cols[field["name"]] = BytesColumn(arrays[f"c{i}.offsets"], arrays[f"c{i}.data"], mask, field["text"])
+        else:
+            cols[field["name"]] = arrays[f"c{i}.values"]
+            if mask is not None:
+                valid[field["name"]] = mask
+    return MicroBatch(cols, valid, num_rows=meta["rows"])
+
+
+class CheckpointDir:
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.offsets = BatchLog(self.path / "offsets")
+        self.commits = BatchLog(self.path / "commits")
+        meta = self.path / "metadata"
+        if not meta.exists():
+            write_atomic(meta, json.dumps({"id": str(uuid.uuid4())}).encode())
+        self.query_id = json.loads(meta.read_text())["id"]
+
+    def _state_dir(self, node_id: int) -> Path:
+        return self.path / "state" / str(node_id) / "0"
+
+    def save_state(self, node_id: int, batch_id: int, tables: dict[str, MicroBatch]) -> None:
+        directory = self._state_dir(node_id)
+        directory.mkdir(parents=True, exist_ok=True)
+        arrays: dict[str, np.ndarray] = {}
+        for tname, table in tables.items():
+            arrays.update({f"{tname}/{k}": v for k, v in _encode_table(table).items()})
+        tmp = directory / f".{batch_id}.npz.tmp"
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, directory / f"{batch_id}.npz")
+
+    def load_state(self, node_id: int, batch_id: int) -> dict[str, MicroBatch]:
+        path = self._state_dir(node_id) / f"{batch_id}.npz"
+        if not path.exists():
+            raise CheckpointError(f"missing state snapshot {path} for committed batch {batch_id}")
+        with np.load(path, allow_pickle=False) as npz:
+            grouped: dict[str, dict[str, np.ndarray]] = {}
+            for key in npz.files:
+                tname, _, field = key.partition("/")
+                grouped.setdefault(tname, {})[field] = npz[key]
+        return {tname: _decode_table(arrays) for tname, arrays in grouped.items()}
+
+    def purge_state_before(self, node_id: int, batch_id: int) -> None:
+        directory = self._state_dir(node_id)
+        if not directory.exists():
+            return
+        for p in directory.glob("*.npz"):
+            if int(p.stem) < batch_id:
+                p.unlink(missing_ok=True)

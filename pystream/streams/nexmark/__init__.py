@@ -1,0 +1,1 @@
+"""Nexmark: the standard streaming benchmark (generator and queries) on pystream.streams."""

@@ -1,0 +1,1 @@
+"""Operator nodes of the logical plan: stateless, aggregation, deduplication, joins."""
