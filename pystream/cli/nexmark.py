@@ -31,7 +31,9 @@ QUERY_NAMES = ("q0", "q1", "q2", "q5", "q7", "q8")
     show_default=True,
     help="Bids per micro-batch (people and auctions in proportion).",
 )
-@click.option("--live", is_flag=True, help="Generate events inside the query instead of beforehand.")
+@click.option(
+    "--live", is_flag=True, help="Generate events inside the query instead of beforehand."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the figures.")
 def nexmark(
     query_name: str, events: int, output: Path | None, batch_size: int, live: bool, as_json: bool
@@ -41,13 +43,16 @@ def nexmark(
     from pystream.streams.nexmark import generator
     from pystream.streams.nexmark.queries import KINDS, QUERIES
     from pystream.streams.sinks.foreach import ForeachBatchSink
+    from pystream.streams.sources.base import Source
 
     caps = {"bid": batch_size, "auction": batch_size * 3 // 46 + 1, "person": batch_size // 46 + 1}
     began = time.perf_counter()
-    inputs = {}
+    inputs: dict[str, Source] = {}
     for kind in KINDS[query_name]:
         if live:
-            inputs[kind] = generator.nexmark_source(kind, events, max_records_per_trigger=caps[kind])
+            inputs[kind] = generator.nexmark_source(
+                kind, events, max_records_per_trigger=caps[kind]
+            )
         else:
             inputs[kind] = generator.pregenerate(kind, events, max_records_per_trigger=caps[kind])
     generate_s = time.perf_counter() - began
@@ -81,7 +86,9 @@ def nexmark(
         click.echo(json.dumps(figures))
         return
     if not live:
-        click.echo(f"generated {events:,} events in {generate_s:.2f} s ({events / generate_s:,.0f} events/s)")
+        click.echo(
+            f"generated {events:,} events in {generate_s:.2f} s ({events / generate_s:,.0f} events/s)"
+        )
     click.echo(
         f"{query_name}: {events:,} events in {wall:.3f} s: {events / wall:,.0f} events/s "
         f"({figures['events_per_cpu_second'] or 0:,} per CPU-second), {rows:,} result rows"

@@ -21,7 +21,7 @@ _DENSE_RANGE_MAX = 1 << 24
 
 class Groups(NamedTuple):
     codes: np.ndarray  # int64, one per row
-    count: int  # number of groups
+    count: int  # type: ignore[assignment]  # number of groups (shadows tuple.count on purpose)
     first: np.ndarray  # int64, index of the first row of each group
 
 
@@ -42,7 +42,9 @@ def _factorize_one(values: np.ndarray) -> tuple[np.ndarray, int]:
     return inverse.reshape(-1).astype(np.int64, copy=False), len(uniq)
 
 
-def _column_codes(column: np.ndarray | BytesColumn, valid: np.ndarray | None) -> tuple[np.ndarray, int]:
+def _column_codes(
+    column: np.ndarray | BytesColumn, valid: np.ndarray | None
+) -> tuple[np.ndarray, int]:
     if isinstance(column, BytesColumn):
         codes, k = _factorize_one(column.to_fixed())
         # numpy's 'S' comparison ignores trailing NULs; the length tells those values apart
@@ -128,7 +130,9 @@ def group_argmax(codes: np.ndarray, n_groups: int, values: np.ndarray) -> np.nda
     return out
 
 
-def join_indices(left_codes: np.ndarray, right_codes: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+def join_indices(
+    left_codes: np.ndarray, right_codes: np.ndarray, n_groups: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Every (left row, right row) pair with equal codes; negative codes never match.
 
     The right side is sorted by code once; each left row then repeats once per matching

@@ -15,7 +15,9 @@ def tumbling_start(ts: np.ndarray, size: int, offset: int = 0) -> np.ndarray:
     return ts - np.mod(ts - offset, size)
 
 
-def hopping(ts: np.ndarray, size: int, slide: int, offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def hopping(
+    ts: np.ndarray, size: int, slide: int, offset: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """(row index, window start) for every (row, window) pair with start <= ts < start + size."""
     if slide <= 0 or size <= 0:
         raise ValueError("window size and slide must be positive")
@@ -44,6 +46,9 @@ def sessions(
     order = np.lexsort((starts, key_codes))
     out = np.empty(len(order), dtype=np.int64)
     n = kernels.session_ids(
-        key_codes[order].astype(np.int64), starts[order].astype(np.int64), ends[order].astype(np.int64), out
+        key_codes[order].astype(np.int64),
+        starts[order].astype(np.int64),
+        ends[order].astype(np.int64),
+        out,
     )
     return order, out, int(n)

@@ -58,6 +58,9 @@ BROKER_CONFIG_DEFS: dict[str, tuple[type, Any]] = {
     "fetch.max.bytes": (int, 57671680),
     "request.timeout.ms": (int, 30000),
     "cluster.id": (str, ""),
+    # pystream's own: a cap on partitions per topic, so a CreateTopics or
+    # CreatePartitions request cannot make the broker allocate without bound.
+    "topic.max.partitions": (int, 10000),
 }
 
 # Broker log.* names -> the topic-level names the log layer uses.

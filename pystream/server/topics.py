@@ -110,12 +110,23 @@ class TopicRegistry:
         logs = LogManager(config.data_dir, config.topic_defaults())
         reg = cls(config, logs)
         by_topic: dict[str, list[int]] = {}
-        for topic, index in logs.partitions():
-            by_topic.setdefault(topic, []).append(index)
-        for name, indexes in sorted(by_topic.items()):
-            indexes.sort()
-            if indexes != list(range(len(indexes))):
-                log.warning("topic %s has partitions %s: gaps are not served", name, indexes)
+        for tname, index in logs.partitions():
+            by_topic.setdefault(tname, []).append(index)
+        for name, found in sorted(by_topic.items()):
+            # Partitions are numbered 0..n-1; after a gap nothing is served.
+            present = set(found)
+            indexes = []
+            while len(indexes) in present:
+                indexes.append(len(indexes))
+            if len(indexes) != len(found):
+                log.warning(
+                    "topic %s has partitions %s: only 0..%d are served",
+                    name,
+                    sorted(found),
+                    len(indexes) - 1,
+                )
+            if not indexes:
+                continue
             topic_id = None
             for i in indexes:
                 topic_id = topic_id or _read_partition_metadata(logs.partition_dir(name, i))
@@ -149,8 +160,7 @@ class TopicRegistry:
         validate_topic_name(name)
         if name in self.topics:
             raise TopicError(ErrorCode.TOPIC_ALREADY_EXISTS, f"topic {name!r} already exists")
-        if num_partitions <= 0:
-            raise TopicError(ErrorCode.INVALID_PARTITIONS, "number of partitions must be positive")
+        self.check_partition_count(num_partitions)
         configs = dict(configs or {})
         try:
             self.logs.set_topic_config(name, configs)
@@ -161,6 +171,16 @@ class TopicRegistry:
         self.topics[name] = topic
         log.info("created topic %s with %d partitions", name, num_partitions)
         return topic
+
+    def check_partition_count(self, total: int) -> None:
+        if total <= 0:
+            raise TopicError(ErrorCode.INVALID_PARTITIONS, "number of partitions must be positive")
+        cap = self.config["topic.max.partitions"]
+        if total > cap:
+            raise TopicError(
+                ErrorCode.INVALID_PARTITIONS,
+                f"{total} partitions is more than topic.max.partitions ({cap})",
+            )
 
     def _add_partitions(self, topic: Topic, total: int) -> None:
         for i in range(len(topic.partitions), total):
@@ -178,6 +198,7 @@ class TopicRegistry:
                 ErrorCode.INVALID_PARTITIONS,
                 f"topic {name!r} has {len(topic.partitions)} partitions; {total} is not more",
             )
+        self.check_partition_count(total)
         self._add_partitions(topic, total)
 
     def delete(self, name: str) -> Topic:

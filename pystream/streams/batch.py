@@ -13,13 +13,13 @@ it directly; `to_arrow` packs it when a batch leaves for pyarrow.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
 from pystream.streams.bytes_column import BytesColumn
 
-Column = Union[np.ndarray, BytesColumn]
+Column = np.ndarray | BytesColumn
 
 __all__ = ["BytesColumn", "Column", "MicroBatch", "column_length", "take_column"]
 
@@ -76,11 +76,15 @@ class MicroBatch:
         return cls(cols)
 
     @classmethod
-    def from_pylist(cls, rows: Sequence[Mapping[str, Any]], schema: Mapping[str, str]) -> MicroBatch:
+    def from_pylist(
+        cls, rows: Sequence[Mapping[str, Any]], schema: Mapping[str, str]
+    ) -> MicroBatch:
         """Build a batch from row dicts; `schema` maps names to numpy dtypes, "bytes" or "str"."""
         unknown = set().union(*rows) - set(schema) if rows else set()
         if unknown:
-            raise ValueError(f"rows have columns {sorted(unknown)} that the schema {dict(schema)} lacks")
+            raise ValueError(
+                f"rows have columns {sorted(unknown)} that the schema {dict(schema)} lacks"
+            )
         cols: dict[str, Column] = {}
         valid: dict[str, np.ndarray] = {}
         for name, kind in schema.items():
@@ -105,7 +109,9 @@ class MicroBatch:
         names = list(batches[0].columns)
         for b in batches[1:]:
             if list(b.columns) != names:
-                raise ValueError(f"cannot concatenate batches with columns {names} and {list(b.columns)}")
+                raise ValueError(
+                    f"cannot concatenate batches with columns {names} and {list(b.columns)}"
+                )
         cols = {n: _concat_column([b.columns[n] for b in batches]) for n in names}
         valid = {}
         for n in names:
@@ -137,7 +143,9 @@ class MicroBatch:
             if isinstance(col, BytesColumn):
                 out[name] = "str" if col.text else "bytes"
             else:
-                out[name] = col.dtype.name if col.ndim == 1 else f"{col.dtype.name}{list(col.shape[1:])}"
+                out[name] = (
+                    col.dtype.name if col.ndim == 1 else f"{col.dtype.name}{list(col.shape[1:])}"
+                )
         return out
 
     def validity(self, name: str) -> np.ndarray:
@@ -199,7 +207,9 @@ class MicroBatch:
                 values = col.tolist()
                 mask = self.valid.get(name)
                 if mask is not None:
-                    values = [v if ok else None for v, ok in zip(values, mask.tolist(), strict=True)]
+                    values = [
+                        v if ok else None for v, ok in zip(values, mask.tolist(), strict=True)
+                    ]
                 pycols[name] = values
         names = list(pycols)
         return [dict(zip(names, row, strict=True)) for row in zip(*pycols.values(), strict=True)]

@@ -10,6 +10,7 @@ All operations are vectorized; nothing loops per value except the `*_pylist` con
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -41,7 +42,9 @@ class BytesColumn:
     # ---- construction -------------------------------------------------------------------
     @classmethod
     def from_pylist(cls, values: Sequence[bytes | str | None], text: bool = False) -> BytesColumn:
-        encoded = [b"" if v is None else (v.encode() if isinstance(v, str) else bytes(v)) for v in values]
+        encoded = [
+            b"" if v is None else (v.encode() if isinstance(v, str) else bytes(v)) for v in values
+        ]
         lengths = np.fromiter((len(v) for v in encoded), dtype=np.int64, count=len(encoded))
         offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
@@ -71,12 +74,15 @@ class BytesColumn:
         datas = [p.data[: int(p.offsets[-1])] for p in parts]
         sizes = np.cumsum([0] + [len(d) for d in datas[:-1]])
         offsets = np.concatenate(
-            [np.zeros(1, np.int64)] + [p.offsets[1:] + base for p, base in zip(parts, sizes, strict=True)]
+            [np.zeros(1, np.int64)]
+            + [p.offsets[1:] + base for p, base in zip(parts, sizes, strict=True)]
         )
         valid = None
         if any(p.valid is not None for p in parts):
             valid = np.concatenate([p.validity() for p in parts])
-        return cls(offsets, np.concatenate(datas) if datas else np.empty(0, np.uint8), valid, parts[0].text)
+        return cls(
+            offsets, np.concatenate(datas) if datas else np.empty(0, np.uint8), valid, parts[0].text
+        )
 
     # ---- access -------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -101,9 +107,9 @@ class BytesColumn:
         blob = self.data[: self.nbytes()].tobytes()
         offs = self.offsets.tolist()
         if self.text:
-            out: list[Any] = [blob[a:b].decode() for a, b in zip(offs[:-1], offs[1:], strict=True)]
+            out: list[Any] = [blob[a:b].decode() for a, b in pairwise(offs)]
         else:
-            out = [blob[a:b] for a, b in zip(offs[:-1], offs[1:], strict=True)]
+            out = [blob[a:b] for a, b in pairwise(offs)]
         if self.valid is not None:
             out = [v if ok else None for v, ok in zip(out, self.valid.tolist(), strict=True)]
         return out

@@ -70,7 +70,8 @@ class BatchLog:
         if version != LOG_VERSION:
             raise CheckpointError(f"{path}: unsupported log version {version!r}")
         try:
-            return json.loads(body)  # type: ignore[no-any-return]
+            entry: dict[str, Any] = json.loads(body)
+            return entry
         except ValueError as exc:
             raise CheckpointError(f"{path}: unreadable entry: {exc}") from exc
 
@@ -112,9 +113,11 @@ def _decode_table(arrays: Any) -> MicroBatch:
     cols: dict[str, Any] = {}
     valid: dict[str, np.ndarray] = {}
     for i, field in enumerate(meta["schema"]):
-        mask = arrays[f"c{i}.valid"] if f"c{i}.valid" in arrays else None
+        mask = arrays.get(f"c{i}.valid")
         if field["kind"] == "bytes":
-            cols[field["name"]] = BytesColumn(arrays[f"c{i}.offsets"], arrays[f"c{i}.data"], mask, field["text"])
+            cols[field["name"]] = BytesColumn(
+                arrays[f"c{i}.offsets"], arrays[f"c{i}.data"], mask, field["text"]
+            )
         else:
             cols[field["name"]] = arrays[f"c{i}.values"]
             if mask is not None:
@@ -144,7 +147,7 @@ class CheckpointDir:
             arrays.update({f"{tname}/{k}": v for k, v in _encode_table(table).items()})
         tmp = directory / f".{batch_id}.npz.tmp"
         with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
+            np.savez(f, **arrays)  # type: ignore[arg-type]
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, directory / f"{batch_id}.npz")

@@ -220,7 +220,8 @@ class MicroBatchExecution:
             self.checkpoint.offsets.write(plan.batch_id, plan.to_entry())
         self._fail("after_offsets", plan.batch_id)
         batches = {
-            name: src.read(plan.start.get(name, {}), plan.end[name]) for name, src in self.sources.items()
+            name: src.read(plan.start.get(name, {}), plan.end[name])
+            for name, src in self.sources.items()
         }
         ctx = BatchContext(plan.batch_id, plan.watermark, self.output_mode, batches)
         ctx.event_time_max = dict(self._event_time_max)

@@ -148,7 +148,9 @@ class Lit(Expr):
 
     def evaluate(self, batch: MicroBatch) -> Evaluated:
         if isinstance(self.value, (bytes, str)):
-            return BytesColumn.from_pylist([self.value] * batch.num_rows, isinstance(self.value, str)), None
+            return BytesColumn.from_pylist(
+                [self.value] * batch.num_rows, isinstance(self.value, str)
+            ), None
         if self.value is None:
             return np.zeros(batch.num_rows), np.zeros(batch.num_rows, dtype=bool)
         return np.full(batch.num_rows, self.value), None
@@ -205,7 +207,11 @@ class BinaryOp(Expr):
         return self.left.columns() | self.right.columns()
 
     def evaluate(self, batch: MicroBatch) -> Evaluated:
-        if self.op in ("==", "!=") and isinstance(self.right, Lit) and isinstance(self.right.value, (bytes, str)):
+        if (
+            self.op in ("==", "!=")
+            and isinstance(self.right, Lit)
+            and isinstance(self.right.value, (bytes, str))
+        ):
             left, lvalid = self.left.evaluate(batch)
             if isinstance(left, BytesColumn):
                 hit = left.equals_scalar(self.right.value)
@@ -241,6 +247,8 @@ class Not(Expr):
 
     def evaluate(self, batch: MicroBatch) -> Evaluated:
         values, valid = self.child.evaluate(batch)
+        if isinstance(values, BytesColumn):
+            raise TypeError(f"cannot negate the bytes column {self.child!r}")
         return np.logical_not(values), valid
 
     def __repr__(self) -> str:
@@ -319,7 +327,9 @@ class Udf(Expr):
         if not isinstance(out, BytesColumn):
             out = np.asarray(out)
         if len(out) != batch.num_rows:
-            raise ValueError(f"udf {getattr(self.fn, '__name__', self.fn)} returned {len(out)} values for {batch.num_rows} rows")
+            raise ValueError(
+                f"udf {getattr(self.fn, '__name__', self.fn)} returned {len(out)} values for {batch.num_rows} rows"
+            )
         return out, valid
 
     def __repr__(self) -> str:

@@ -38,7 +38,9 @@ class RawFormat(ValueFormat):
         self.name, self.text = name, text
 
     def decode(self, values: BytesColumn, num_rows: int) -> MicroBatch:
-        return MicroBatch({self.name: BytesColumn(values.offsets, values.data, values.valid, self.text)})
+        return MicroBatch(
+            {self.name: BytesColumn(values.offsets, values.data, values.valid, self.text)}
+        )
 
     def encode(self, batch: MicroBatch) -> BytesColumn:
         col = batch[self.name]
@@ -59,7 +61,9 @@ class JsonFormat(ValueFormat):
         try:  # one json.loads for the whole batch; per-value parsing only to locate bad values
             objs = json.loads(b"[" + b",".join(texts) + b"]")
             if len(objs) == len(texts):
-                return objs, [isinstance(o, dict) or r is None for o, r in zip(objs, raw, strict=True)]
+                return objs, [
+                    isinstance(o, dict) or r is None for o, r in zip(objs, raw, strict=True)
+                ]
         except ValueError:
             pass
         objs, ok = [], []
@@ -77,7 +81,9 @@ class JsonFormat(ValueFormat):
         if not all(ok):
             bad = ok.index(False)
             if self.mode == "failfast":
-                raise FormatError(f"value {bad} of the batch is not a JSON object: {values[bad]!r:.200}")
+                raise FormatError(
+                    f"value {bad} of the batch is not a JSON object: {values[bad]!r:.200}"
+                )
         rows = [o if isinstance(o, dict) else {} for o in objs]
         cols: dict[str, Any] = {}
         valid: dict[str, np.ndarray] = {}
@@ -88,17 +94,26 @@ class JsonFormat(ValueFormat):
                 cols[name] = BytesColumn.from_pylist(cleaned, text=kind == "str")
                 continue
             dtype = np.dtype(kind)
-            accepted = (bool,) if dtype.kind == "b" else (int, float) if dtype.kind == "f" else (int,)
+            accepted = (
+                (bool,) if dtype.kind == "b" else (int, float) if dtype.kind == "f" else (int,)
+            )
             mask = np.array(
-                [isinstance(v, accepted) and (dtype.kind == "b" or not isinstance(v, bool)) for v in picked],
+                [
+                    isinstance(v, accepted) and (dtype.kind == "b" or not isinstance(v, bool))
+                    for v in picked
+                ],
                 dtype=bool,
             )
             filler = False if dtype.kind == "b" else 0
-            cols[name] = np.array([v if m else filler for v, m in zip(picked, mask, strict=True)], dtype=dtype)
+            cols[name] = np.array(
+                [v if m else filler for v, m in zip(picked, mask, strict=True)], dtype=dtype
+            )
             if not mask.all():
                 valid[name] = mask
         if self.mode == "permissive" and not all(ok):
-            corrupt = [None if good else raw for good, raw in zip(ok, values.to_pylist(), strict=True)]
+            corrupt = [
+                None if good else raw for good, raw in zip(ok, values.to_pylist(), strict=True)
+            ]
             cols["_corrupt_record"] = BytesColumn.from_pylist(corrupt)
         return MicroBatch(cols, valid, num_rows=num_rows)
 

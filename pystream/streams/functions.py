@@ -1,7 +1,7 @@
 """Column and aggregate functions, in the style of `pyspark.sql.functions`.
 
-    from pystream.streams import functions as F
-    F.col("price") * 0.908, F.count(), F.sum("price"), F.window("ts", "10 seconds")
+from pystream.streams import functions as F
+F.col("price") * 0.908, F.count(), F.sum("price"), F.window("ts", "10 seconds")
 """
 
 from __future__ import annotations
@@ -58,15 +58,15 @@ def count(expr: Expr | str | None = None) -> AggregateFunction:
     return Count(None if expr is None else as_expr(expr))
 
 
-def sum(expr: Expr | str) -> AggregateFunction:  # noqa: A001
+def sum(expr: Expr | str) -> AggregateFunction:
     return Sum(as_expr(expr))
 
 
-def min(expr: Expr | str) -> AggregateFunction:  # noqa: A001
+def min(expr: Expr | str) -> AggregateFunction:
     return Min(as_expr(expr))
 
 
-def max(expr: Expr | str) -> AggregateFunction:  # noqa: A001
+def max(expr: Expr | str) -> AggregateFunction:
     return Max(as_expr(expr))
 
 

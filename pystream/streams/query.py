@@ -35,7 +35,9 @@ class StreamingQueryException(RuntimeError):
 
 
 class StreamingQuery:
-    def __init__(self, execution: MicroBatchExecution, temp_dir: str | None, name: str | None) -> None:
+    def __init__(
+        self, execution: MicroBatchExecution, temp_dir: str | None, name: str | None
+    ) -> None:
         self._execution, self._temp_dir, self.name = execution, temp_dir, name
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
@@ -43,7 +45,8 @@ class StreamingQuery:
 
     @property
     def id(self) -> str:
-        return self._execution.checkpoint.query_id  # type: ignore[no-any-return]
+        query_id: str = self._execution.checkpoint.query_id
+        return query_id
 
     def _run(self) -> None:
         sink = self._execution.sink
@@ -61,7 +64,9 @@ class StreamingQuery:
                 self._done.set()
 
     def start(self) -> StreamingQuery:
-        self._thread = threading.Thread(target=self._run, name=f"stream-{self.name or 'query'}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"stream-{self.name or 'query'}", daemon=True
+        )
         self._thread.start()
         return self
 

@@ -25,7 +25,13 @@ from pystream.streams.operators.dedup import Deduplicate
 from pystream.streams.plan import Node, SourceNode, WatermarkNode
 from pystream.streams.query import DataStreamWriter
 from pystream.streams.sources.base import Source
-from pystream.streams.windows import HoppingWindow, SessionWindow, TumblingWindow, WindowSpec, duration_ms
+from pystream.streams.windows import (
+    HoppingWindow,
+    SessionWindow,
+    TumblingWindow,
+    WindowSpec,
+    duration_ms,
+)
 
 if TYPE_CHECKING:
     from pystream.streams.sinks.base import Sink
@@ -41,10 +47,14 @@ class Stream:
 
     # ---- stateless ----------------------------------------------------------------------
     def select(self, *exprs: Expr | str) -> Stream:
-        return Stream(stateless.Project(self.node, [as_expr(e) for e in exprs], keep_existing=False))
+        return Stream(
+            stateless.Project(self.node, [as_expr(e) for e in exprs], keep_existing=False)
+        )
 
     def with_column(self, name: str, expr: Expr | Any) -> Stream:
-        return Stream(stateless.Project(self.node, [as_expr_value(expr).alias(name)], keep_existing=True))
+        return Stream(
+            stateless.Project(self.node, [as_expr_value(expr).alias(name)], keep_existing=True)
+        )
 
     def filter(self, condition: Expr) -> Stream:
         return Stream(stateless.Filter(self.node, condition))
@@ -55,7 +65,9 @@ class Stream:
         """Apply a function to whole batches (numpy/numba inside; one call per batch)."""
         return Stream(stateless.MapBatches(self.node, fn))
 
-    def map(self, fn: Callable[[dict[str, Any]], dict[str, Any]], schema: Mapping[str, str]) -> Stream:
+    def map(
+        self, fn: Callable[[dict[str, Any]], dict[str, Any]], schema: Mapping[str, str]
+    ) -> Stream:
         """Per-record function, row dict in, row dict out (convenient, not fast)."""
         return Stream(stateless.MapRecords(self.node, fn, schema, flat=False))
 
@@ -63,7 +75,9 @@ class Stream:
         """Per-record function returning any number of row dicts."""
         return Stream(stateless.MapRecords(self.node, fn, schema, flat=True))
 
-    def decode(self, fmt: ValueFormat, column: str = "value", keep: list[str] | None = None) -> Stream:
+    def decode(
+        self, fmt: ValueFormat, column: str = "value", keep: list[str] | None = None
+    ) -> Stream:
         """Replace a bytes column by the columns its format decodes to (keeping `keep`)."""
         return Stream(stateless.Decode(self.node, fmt, column, keep or []))
 
@@ -71,7 +85,9 @@ class Stream:
         return Stream(stateless.Union(self.node, *(o.node for o in others)))
 
     # ---- event time and state -----------------------------------------------------------
-    def with_watermark(self, column: str, delay: int | str, late_sink: Sink | None = None) -> Stream:
+    def with_watermark(
+        self, column: str, delay: int | str, late_sink: Sink | None = None
+    ) -> Stream:
         """Event time is `column` (int64 ms); state waits `delay` for late rows.
 
         Rows older than the watermark are dropped by stateful operators, or written to
@@ -83,13 +99,19 @@ class Stream:
         windows = [k for k in keys if isinstance(k, (TumblingWindow, HoppingWindow, SessionWindow))]
         if len(windows) > 1:
             raise ValueError("group_by takes at most one window")
-        exprs = [as_expr(k) for k in keys if not isinstance(k, (TumblingWindow, HoppingWindow, SessionWindow))]
+        exprs = [
+            as_expr(k)
+            for k in keys
+            if not isinstance(k, (TumblingWindow, HoppingWindow, SessionWindow))
+        ]
         return GroupedStream(self, exprs, windows[0] if windows else None)
 
     def drop_duplicates(self, subset: list[str] | None = None) -> Stream:
         return Stream(Deduplicate(self.node, subset))
 
-    def join(self, other: Any, on: str | list[str], how: str = "inner", window: WindowSpec | None = None) -> Stream:
+    def join(
+        self, other: Any, on: str | list[str], how: str = "inner", window: WindowSpec | None = None
+    ) -> Stream:
         """Stream-table join (`other` a MicroBatch; how: inner, left) or windowed stream-stream
         join (`other` a Stream; how: inner, left_semi)."""
         from pystream.streams.operators.join import StreamStreamJoin, StreamTableJoin

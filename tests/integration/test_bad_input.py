@@ -88,7 +88,10 @@ def test_unsupported_api_versions_version_is_answered_with_v0(
     pystream_broker: EmbeddedBroker,
 ) -> None:
     with _connect(pystream_broker) as s:
-        header = struct.pack(">hhi", 18, 99, 7) + struct.pack(">h", 1) + b"x"
+        # A client from the future: flexible header v2 (empty tagged fields), unknown body.
+        header = (
+            struct.pack(">hhi", 18, 99, 7) + struct.pack(">h", 1) + b"x" + b"\x00" + b"\x01\x02"
+        )
         s.sendall(struct.pack(">i", len(header)) + header)
         frame = _recv_frame(s)
         cid, resp = decode_response(18, 0, frame)

@@ -15,7 +15,9 @@ use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use super::errors::{record_err, InvalidRecordError, OffsetOutOfRangeError, StorageError as PyStorageError};
+use super::errors::{
+    record_err, InvalidRecordError, OffsetOutOfRangeError, StorageError as PyStorageError,
+};
 use crate::storage::checkpoint::{read_offsets, write_offsets};
 use crate::storage::{FlushPlan, Log, LogConfig, StorageError};
 
@@ -112,19 +114,30 @@ pub struct PyPartitionLog {
 
 impl PyPartitionLog {
     /// Runs `f` under the read lock; waits for it without the GIL.
-    fn with_read<R: Send>(&self, py: Python<'_>, f: impl FnOnce(&Log) -> Result<R, StorageError> + Send) -> PyResult<R> {
+    fn with_read<R: Send>(
+        &self,
+        py: Python<'_>,
+        f: impl FnOnce(&Log) -> Result<R, StorageError> + Send,
+    ) -> PyResult<R> {
         let r = match self.log.try_read() {
             Ok(g) => f(&g),
-            Err(TryLockError::WouldBlock) => {
-                py.detach(|| self.log.read().map_err(|_| poisoned(&self.dir)).and_then(|g| f(&g)))
-            }
+            Err(TryLockError::WouldBlock) => py.detach(|| {
+                self.log
+                    .read()
+                    .map_err(|_| poisoned(&self.dir))
+                    .and_then(|g| f(&g))
+            }),
             Err(TryLockError::Poisoned(_)) => Err(poisoned(&self.dir)),
         };
         r.map_err(storage_err)
     }
 
     /// Runs `f` under the write lock; waits for it without the GIL.
-    fn with_write<R: Send>(&self, py: Python<'_>, f: impl FnOnce(&mut Log) -> Result<R, StorageError> + Send) -> PyResult<R> {
+    fn with_write<R: Send>(
+        &self,
+        py: Python<'_>,
+        f: impl FnOnce(&mut Log) -> Result<R, StorageError> + Send,
+    ) -> PyResult<R> {
         let r = match self.log.try_write() {
             Ok(mut g) => f(&mut g),
             Err(TryLockError::WouldBlock) => py.detach(|| {
@@ -139,7 +152,11 @@ impl PyPartitionLog {
     }
 
     /// Long work: the GIL is released before taking the lock.
-    fn with_write_detached<R: Send>(&self, py: Python<'_>, f: impl FnOnce(&mut Log) -> Result<R, StorageError> + Send) -> PyResult<R> {
+    fn with_write_detached<R: Send>(
+        &self,
+        py: Python<'_>,
+        f: impl FnOnce(&mut Log) -> Result<R, StorageError> + Send,
+    ) -> PyResult<R> {
         py.detach(|| {
             self.log
                 .write()
@@ -195,7 +212,15 @@ impl PyPartitionLog {
         }
         .apply(LogConfig::default())?;
         let (log, report) = py
-            .detach(|| Log::open(&path, config, recovery_point, log_start_offset, wall_clock_ms()))
+            .detach(|| {
+                Log::open(
+                    &path,
+                    config,
+                    recovery_point,
+                    log_start_offset,
+                    wall_clock_ms(),
+                )
+            })
             .map_err(storage_err)?;
         let me = PyPartitionLog {
             log: RwLock::new(log),
@@ -283,7 +308,13 @@ impl PyPartitionLog {
     /// segment file (for `sendfile`), or `None` when there is nothing yet.
     /// Raises `OffsetOutOfRangeError` outside `[log_start, log_end]`.
     #[pyo3(signature = (start_offset, max_bytes, max_offset=None))]
-    fn read(&self, py: Python<'_>, start_offset: i64, max_bytes: u64, max_offset: Option<i64>) -> PyResult<Option<PyLogSlice>> {
+    fn read(
+        &self,
+        py: Python<'_>,
+        start_offset: i64,
+        max_bytes: u64,
+        max_offset: Option<i64>,
+    ) -> PyResult<Option<PyLogSlice>> {
         let slice = self.with_read(py, |l| l.read(start_offset, max_bytes, max_offset))?;
         Ok(slice.map(|s| PyLogSlice {
             path: s.path.display().to_string(),
@@ -341,7 +372,9 @@ impl PyPartitionLog {
     }
 
     fn truncate_fully_and_start_at(&self, py: Python<'_>, offset: i64) -> PyResult<()> {
-        self.with_write_detached(py, |l| l.truncate_fully_and_start_at(offset, wall_clock_ms()))
+        self.with_write_detached(py, |l| {
+            l.truncate_fully_and_start_at(offset, wall_clock_ms())
+        })
     }
 
     /// Moves the log start offset up to `before_offset`; returns it.
@@ -352,7 +385,12 @@ impl PyPartitionLog {
     /// One retention pass (`retention.ms`, `retention.bytes`, log start
     /// offset), deleting whole segments below `high_watermark`.
     #[pyo3(signature = (*, now_ms=None, high_watermark=None))]
-    fn enforce_retention(&self, py: Python<'_>, now_ms: Option<i64>, high_watermark: Option<i64>) -> PyResult<PyRetentionResult> {
+    fn enforce_retention(
+        &self,
+        py: Python<'_>,
+        now_ms: Option<i64>,
+        high_watermark: Option<i64>,
+    ) -> PyResult<PyRetentionResult> {
         let now = now_ms.unwrap_or_else(wall_clock_ms);
         let r = self.with_write_detached(py, |l| l.enforce_retention(now, high_watermark, true))?;
         Ok(r.into())
@@ -386,7 +424,9 @@ impl PyPartitionLog {
 
     /// `(epoch, end offset)` for OffsetsForLeaderEpoch; `(-1, -1)` if unknown.
     fn end_offset_for_leader_epoch(&self, py: Python<'_>, epoch: i32) -> PyResult<(i32, i64)> {
-        self.with_read(py, |l| Ok(l.leader_epochs().end_offset_for(epoch, l.log_end_offset())))
+        self.with_read(py, |l| {
+            Ok(l.leader_epochs().end_offset_for(epoch, l.log_end_offset()))
+        })
     }
 
     #[getter]
@@ -440,8 +480,12 @@ impl PyPartitionLog {
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        let (start, end) = self.with_read(py, |l| Ok((l.log_start_offset(), l.log_end_offset())))?;
-        Ok(format!("PartitionLog({:?}, log_start_offset={start}, log_end_offset={end})", self.dir))
+        let (start, end) =
+            self.with_read(py, |l| Ok((l.log_start_offset(), l.log_end_offset())))?;
+        Ok(format!(
+            "PartitionLog({:?}, log_start_offset={start}, log_end_offset={end})",
+            self.dir
+        ))
     }
 }
 
@@ -454,8 +498,13 @@ fn read_offset_checkpoint(py: Python<'_>, path: PathBuf) -> PyResult<Vec<(String
 
 /// Writes a data-dir checkpoint file atomically (temp, fsync, rename, fsync dir).
 #[pyfunction]
-fn write_offset_checkpoint(py: Python<'_>, path: PathBuf, entries: Vec<(String, i32, i64)>) -> PyResult<()> {
-    py.detach(|| write_offsets(&path, &entries)).map_err(storage_err)
+fn write_offset_checkpoint(
+    py: Python<'_>,
+    path: PathBuf,
+    entries: Vec<(String, i32, i64)>,
+) -> PyResult<()> {
+    py.detach(|| write_offsets(&path, &entries))
+        .map_err(storage_err)
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -62,7 +62,9 @@ impl BatchInfo {
         }
         let delta = be_i32(head, LAST_OFFSET_DELTA_POS);
         if delta < 0 {
-            return Err(RecordError::Corrupt(format!("negative lastOffsetDelta {delta}")));
+            return Err(RecordError::Corrupt(format!(
+                "negative lastOffsetDelta {delta}"
+            )));
         }
         Ok(BatchInfo {
             base_offset,

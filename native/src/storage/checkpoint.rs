@@ -65,17 +65,24 @@ pub fn read_lines(path: &Path) -> Result<Option<Vec<String>>> {
         .ok_or_else(|| bad("missing or invalid entry count".to_string()))?;
     let entries: Vec<String> = lines.map(str::to_string).collect();
     if entries.len() != count {
-        return Err(bad(format!("expected {count} entries, found {}", entries.len())));
+        return Err(bad(format!(
+            "expected {count} entries, found {}",
+            entries.len()
+        )));
     }
     Ok(Some(entries))
 }
 
+fn malformed(path: &Path, line: &str) -> StorageError {
+    StorageError::Checkpoint {
+        path: path.to_path_buf(),
+        reason: format!("malformed line {line:?}"),
+    }
+}
+
 fn field<T: FromStr>(path: &Path, line: &str, v: Option<&str>) -> Result<T> {
     v.and_then(|s| s.parse().ok())
-        .ok_or_else(|| StorageError::Checkpoint {
-            path: path.to_path_buf(),
-            reason: format!("malformed line {line:?}"),
-        })
+        .ok_or_else(|| malformed(path, line))
 }
 
 /// `(topic, partition, offset)` entries of a data-dir checkpoint.
@@ -87,7 +94,7 @@ pub fn read_offsets(path: &Path) -> Result<Vec<(String, i32, i64)>> {
         let partition = field(path, &line, it.next())?;
         let offset = field(path, &line, it.next())?;
         if topic.is_empty() || it.next().is_some() {
-            return field::<i64>(path, &line, None).map(|_| Vec::new());
+            return Err(malformed(path, &line));
         }
         out.push((topic, partition, offset));
     }
@@ -97,10 +104,15 @@ pub fn read_offsets(path: &Path) -> Result<Vec<(String, i32, i64)>> {
 pub fn write_offsets(path: &Path, entries: &[(String, i32, i64)]) -> Result<()> {
     for (t, _, _) in entries {
         if t.is_empty() || t.contains(char::is_whitespace) {
-            return Err(StorageError::InvalidArgument(format!("topic name {t:?} in checkpoint")));
+            return Err(StorageError::InvalidArgument(format!(
+                "topic name {t:?} in checkpoint"
+            )));
         }
     }
-    let lines: Vec<String> = entries.iter().map(|(t, p, o)| format!("{t} {p} {o}")).collect();
+    let lines: Vec<String> = entries
+        .iter()
+        .map(|(t, p, o)| format!("{t} {p} {o}"))
+        .collect();
     write_lines(path, &lines)
 }
 
@@ -112,7 +124,7 @@ pub fn read_epochs(path: &Path) -> Result<Vec<(i32, i64)>> {
         let epoch = field(path, &line, it.next())?;
         let offset = field(path, &line, it.next())?;
         if it.next().is_some() {
-            return field::<i64>(path, &line, None).map(|_| Vec::new());
+            return Err(malformed(path, &line));
         }
         out.push((epoch, offset));
     }
@@ -146,7 +158,13 @@ mod tests {
     fn malformed_files_name_themselves() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("cp");
-        for bad in ["1\n0\n", "0\n2\nt 0 1\n", "0\n1\nt x 1\n", "0\n1\nt 0 1 9\n", ""] {
+        for bad in [
+            "1\n0\n",
+            "0\n2\nt 0 1\n",
+            "0\n1\nt x 1\n",
+            "0\n1\nt 0 1 9\n",
+            "",
+        ] {
             fs::write(&p, bad).unwrap();
             let err = read_offsets(&p).unwrap_err().to_string();
             assert!(err.contains("cp"), "{bad:?}: {err}");

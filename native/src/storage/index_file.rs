@@ -48,7 +48,7 @@ impl IndexFile {
             entry_size,
             entries: len / entry_size,
         };
-        if len % entry_size != 0 {
+        if !len.is_multiple_of(entry_size) {
             // A torn tail entry: drop it (and zero it on disk).
             idx.set_file_len(len - len % entry_size)?;
         }

@@ -27,10 +27,18 @@ impl LeaderEpochCache {
             Err(e @ StorageError::Checkpoint { .. }) => (Vec::new(), Some(e.to_string())),
             Err(e) => return Err(e),
         };
-        let monotonic = entries.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 <= w[1].1);
+        let monotonic = entries
+            .windows(2)
+            .all(|w| w[0].0 < w[1].0 && w[0].1 <= w[1].1);
         if !monotonic {
             let warning = Some(format!("{}: epochs out of order, ignored", path.display()));
-            return Ok((LeaderEpochCache { path, entries: Vec::new() }, warning));
+            return Ok((
+                LeaderEpochCache {
+                    path,
+                    entries: Vec::new(),
+                },
+                warning,
+            ));
         }
         Ok((LeaderEpochCache { path, entries }, warning))
     }
@@ -97,7 +105,11 @@ impl LeaderEpochCache {
     /// Drops epochs wholly below `start_offset`; the one holding it now
     /// starts there (log start offset moved).
     pub fn truncate_from_start(&mut self, start_offset: i64) -> Result<()> {
-        let below = self.entries.iter().take_while(|e| e.1 <= start_offset).count();
+        let below = self
+            .entries
+            .iter()
+            .take_while(|e| e.1 <= start_offset)
+            .count();
         if below == 0 || (below == 1 && self.entries[0].1 == start_offset) {
             return Ok(());
         }

@@ -156,7 +156,12 @@ impl Log {
     /// Appends already validated, offset-assigned batches. `last_offset`,
     /// when given, must match the last batch. Does not fsync: see
     /// `AppendInfo::rolled` / `flush_needed`.
-    pub fn append(&mut self, data: &[u8], last_offset: Option<i64>, now_ms: i64) -> Result<AppendInfo> {
+    pub fn append(
+        &mut self,
+        data: &[u8],
+        last_offset: Option<i64>,
+        now_ms: i64,
+    ) -> Result<AppendInfo> {
         self.check_open()?;
         let batches = parse_batches(data)?;
         let leo = self.log_end_offset();
@@ -192,10 +197,10 @@ impl Log {
                 "offsets {first}..={last} span more than a segment can index"
             )));
         }
-        let rolled = self
-            .segments
-            .active()
-            .should_roll(&batches, data.len() as u64, &self.config, now_ms);
+        let rolled =
+            self.segments
+                .active()
+                .should_roll(&batches, data.len() as u64, &self.config, now_ms);
         if rolled || (self.segments.active().is_empty() && first > leo) {
             // An empty active segment is replaced at the first offset, so
             // its base stays the offset of its first batch.
@@ -211,9 +216,13 @@ impl Log {
                 (max_ts, max_off) = (b.max_timestamp, b.last_offset);
             }
             records += b.records_count.max(0) as i64;
-            let newer = self.epochs.latest_epoch().is_none_or(|e| b.partition_leader_epoch > e);
+            let newer = self
+                .epochs
+                .latest_epoch()
+                .is_none_or(|e| b.partition_leader_epoch > e);
             if b.partition_leader_epoch >= 0 && newer {
-                self.epochs.assign(b.partition_leader_epoch, b.base_offset)?;
+                self.epochs
+                    .assign(b.partition_leader_epoch, b.base_offset)?;
             }
         }
         self.unflushed_messages += records;
@@ -266,7 +275,11 @@ impl Log {
         let up_to = up_to.unwrap_or(leo).min(leo);
         let mut plan = FlushPlan {
             up_to,
-            messages: if up_to == leo { self.unflushed_messages } else { 0 },
+            messages: if up_to == leo {
+                self.unflushed_messages
+            } else {
+                0
+            },
             dir: self.dir_dirty.then(|| self.dir.clone()),
             ..Default::default()
         };

@@ -51,10 +51,17 @@ fn scan(dir: &Path, report: &mut RecoveryReport) -> Result<BTreeMap<i64, bool>> 
     for entry in fs::read_dir(dir).at(dir)? {
         let entry = entry.at(dir)?;
         let path = entry.path();
-        let Some(name) = path.file_name().and_then(|n| n.to_str()).map(str::to_string) else {
+        let Some(name) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map(str::to_string)
+        else {
             continue;
         };
-        if [".deleted", ".cleaned", ".swap", ".tmp"].iter().any(|s| name.ends_with(s)) {
+        if [".deleted", ".cleaned", ".swap", ".tmp"]
+            .iter()
+            .any(|s| name.ends_with(s))
+        {
             fs::remove_file(&path).at(&path)?;
             report.removed_files.push(path);
             continue;
@@ -73,7 +80,9 @@ fn scan(dir: &Path, report: &mut RecoveryReport) -> Result<BTreeMap<i64, bool>> 
         if stem.len() != 20 || !stem.bytes().all(|b| b.is_ascii_digit()) {
             return Err(not_segment("the name is not a 20-digit base offset"));
         }
-        let base: i64 = stem.parse().map_err(|_| not_segment("base offset out of range"))?;
+        let base: i64 = stem
+            .parse()
+            .map_err(|_| not_segment("base offset out of range"))?;
         if !entry.file_type().at(&path)?.is_file() {
             return Err(not_segment("not a regular file"));
         }
@@ -141,7 +150,9 @@ impl Log {
                 report.segments_validated += 1;
                 report.bytes_validated += r.validated_bytes;
                 if let Some(reason) = r.index_rebuilt {
-                    report.rebuilt_indexes.push((seg.offset_index().file().path().to_path_buf(), reason));
+                    report
+                        .rebuilt_indexes
+                        .push((seg.offset_index().file().path().to_path_buf(), reason));
                 }
                 if let Some((position, bytes, reason)) = r.truncation {
                     report.dropped.push(Dropped {
@@ -152,7 +163,7 @@ impl Log {
                     });
                     // Below the recovery point a cut is local damage; above
                     // it, later segments follow unvalidated bytes.
-                    if !next.is_some_and(|n| n <= recovery_point) {
+                    if next.is_none_or(|n| n > recovery_point) {
                         cut_at = Some(i);
                     }
                 }

@@ -1,7 +1,9 @@
 //! Reading a log: fetch ranges, offset lookups, and offsets by timestamp
 //! (ListOffsets). All take `&self`: readers share the log's read lock.
 
-use crate::record::batches::{record_offset, record_timestamp, BatchIter, BatchRecords, WalkOptions};
+use crate::record::batches::{
+    record_offset, record_timestamp, BatchIter, BatchRecords, WalkOptions,
+};
 
 use super::batch_reader::BatchInfo;
 use super::error::{Result, StorageError};
@@ -17,7 +19,12 @@ impl Log {
     /// semantics): at most `max_bytes` unless the first batch is larger,
     /// none at or past `max_offset`, all from one segment. `None` when there
     /// is nothing to return yet.
-    pub fn read(&self, start_offset: i64, max_bytes: u64, max_offset: Option<i64>) -> Result<Option<LogSlice>> {
+    pub fn read(
+        &self,
+        start_offset: i64,
+        max_bytes: u64,
+        max_offset: Option<i64>,
+    ) -> Result<Option<LogSlice>> {
         self.check_open()?;
         self.check_range(start_offset)?;
         if start_offset == self.log_end_offset() || max_offset.is_some_and(|m| m <= start_offset) {
@@ -66,7 +73,10 @@ impl Log {
 
     /// The first batch whose max timestamp is `>= timestamp`, at or after
     /// the log start offset: `(segment, position, header)`.
-    pub fn find_batch_by_timestamp(&self, timestamp: i64) -> Result<Option<(&LogSegment, u64, BatchInfo)>> {
+    pub fn find_batch_by_timestamp(
+        &self,
+        timestamp: i64,
+    ) -> Result<Option<(&LogSegment, u64, BatchInfo)>> {
         self.check_open()?;
         for seg in self.segments.iter() {
             if seg.max_timestamp() < timestamp || seg.next_offset() <= self.log_start_offset {
@@ -110,16 +120,23 @@ impl Log {
             Some(Err(e)) => return Err(corrupt(e.to_string())),
             None => return Err(corrupt("empty batch".into())),
         };
-        let records = BatchRecords::read(&batch, MAX_DECOMPRESSED).map_err(|e| corrupt(e.to_string()))?;
+        let records =
+            BatchRecords::read(&batch, MAX_DECOMPRESSED).map_err(|e| corrupt(e.to_string()))?;
         for r in records.iter() {
             let r = r.map_err(|e| corrupt(e.to_string()))?;
-            let (off, ts) = (record_offset(&batch.header, &r), record_timestamp(&batch.header, &r));
+            let (off, ts) = (
+                record_offset(&batch.header, &r),
+                record_timestamp(&batch.header, &r),
+            );
             if ts >= timestamp && off >= self.log_start_offset {
                 return Ok(Some((off, ts)));
             }
         }
         // maxTimestamp promised a record that is not there: say so rather
         // than skip ahead.
-        Err(corrupt(format!("no record reaches the batch's max timestamp {}", info.max_timestamp)))
+        Err(corrupt(format!(
+            "no record reaches the batch's max timestamp {}",
+            info.max_timestamp
+        )))
     }
 }

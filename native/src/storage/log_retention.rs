@@ -21,16 +21,27 @@ impl Log {
     pub fn truncate_to(&mut self, offset: i64, now_ms: i64) -> Result<bool> {
         self.check_open()?;
         if offset < 0 {
-            return Err(StorageError::InvalidArgument(format!("truncate to {offset}")));
+            return Err(StorageError::InvalidArgument(format!(
+                "truncate to {offset}"
+            )));
         }
         if offset >= self.log_end_offset() {
             return Ok(false);
         }
-        if self.segments.first().is_some_and(|s| s.base_offset() > offset) {
+        if self
+            .segments
+            .first()
+            .is_some_and(|s| s.base_offset() > offset)
+        {
             self.truncate_fully_and_start_at(offset, now_ms)?;
             return Ok(true);
         }
-        let later: Vec<i64> = self.segments.bases().into_iter().filter(|&b| b > offset).collect();
+        let later: Vec<i64> = self
+            .segments
+            .bases()
+            .into_iter()
+            .filter(|&b| b > offset)
+            .collect();
         let was_active = later.is_empty();
         for b in later {
             if let Some(mut s) = self.segments.remove(b) {
@@ -112,7 +123,11 @@ impl Log {
             r if r >= 0 && by_config => self.size_in_bytes() as i64 - r,
             _ => i64::MIN,
         };
-        let retention_ms = if by_config { self.config.retention_ms } else { -1 };
+        let retention_ms = if by_config {
+            self.config.retention_ms
+        } else {
+            -1
+        };
         let mut doomed = Vec::new();
         for seg in self.segments.iter() {
             let upper = self.segments.next_base(seg.base_offset()).unwrap_or(leo);

@@ -52,7 +52,10 @@ impl OffsetIndex {
 
     /// The entry with the largest offset `<= target`, or `(base_offset, 0)`.
     pub fn lookup(&self, target: i64) -> (i64, u64) {
-        match self.file.largest_lower_bound(target - self.base_offset, rel) {
+        match self
+            .file
+            .largest_lower_bound(target - self.base_offset, rel)
+        {
             Some(i) => self.entry(i),
             None => (self.base_offset, 0),
         }
@@ -92,7 +95,10 @@ impl OffsetIndex {
 
     /// Removes every entry whose offset is `>= offset`.
     pub fn truncate_to(&mut self, offset: i64) {
-        let keep = match self.file.largest_lower_bound(offset - self.base_offset - 1, rel) {
+        let keep = match self
+            .file
+            .largest_lower_bound(offset - self.base_offset - 1, rel)
+        {
             Some(i) => i + 1,
             None => 0,
         };

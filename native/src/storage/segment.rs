@@ -140,7 +140,13 @@ impl LogSegment {
 
     /// Kafka's `shouldRoll`: the append would overflow the segment's size,
     /// time span, indexes or 32-bit relative offsets.
-    pub fn should_roll(&self, incoming: &[BatchInfo], bytes: u64, config: &LogConfig, now_ms: i64) -> bool {
+    pub fn should_roll(
+        &self,
+        incoming: &[BatchInfo],
+        bytes: u64,
+        config: &LogConfig,
+        now_ms: i64,
+    ) -> bool {
         if self.is_empty() {
             return false;
         }
@@ -234,15 +240,20 @@ impl LogSegment {
     /// Whole batches from the one holding `start_offset`: at most
     /// `max_bytes` unless the first batch alone is larger, and none whose
     /// last offset is `>= max_offset`. `None` if no batch qualifies.
-    pub fn read(&self, start_offset: i64, max_bytes: u64, max_offset: Option<i64>) -> Result<Option<SegmentRead>> {
+    pub fn read(
+        &self,
+        start_offset: i64,
+        max_bytes: u64,
+        max_offset: Option<i64>,
+    ) -> Result<Option<SegmentRead>> {
         let Some((start, first)) = self.translate_offset(start_offset, 0)? else {
             return Ok(None);
         };
         let hard_end = match max_offset {
             Some(m) if first.last_offset >= m => return Ok(None),
-            Some(m) if m < self.next_offset => {
-                self.translate_offset(m, start)?.map_or(self.size, |(p, _)| p)
-            }
+            Some(m) if m < self.next_offset => self
+                .translate_offset(m, start)?
+                .map_or(self.size, |(p, _)| p),
             _ => self.size,
         };
         let limit = start.saturating_add(max_bytes);
@@ -268,7 +279,11 @@ impl LogSegment {
 
     /// Kafka's `findOffsetByTimestamp` at batch granularity: the first batch
     /// at or after `start_offset` whose max timestamp is `>= timestamp`.
-    pub fn find_batch_by_timestamp(&self, timestamp: i64, start_offset: i64) -> Result<Option<(u64, BatchInfo)>> {
+    pub fn find_batch_by_timestamp(
+        &self,
+        timestamp: i64,
+        start_offset: i64,
+    ) -> Result<Option<(u64, BatchInfo)>> {
         let (_, ts_offset) = self.time_index.lookup(timestamp);
         let mut pos = self.offset_index.lookup(ts_offset.max(start_offset)).1;
         while let Some(b) = self.header_at(pos)? {
@@ -307,9 +322,15 @@ impl LogSegment {
     pub(super) fn reload_tail_state(&mut self) -> Result<()> {
         let (last_off, mut pos) = self.offset_index.last_entry();
         let entries = self.offset_index.entries();
-        self.next_offset = if entries > 0 { last_off + 1 } else { self.base_offset };
-        (self.max_timestamp, self.offset_of_max_timestamp) =
-            self.time_index.last_entry().unwrap_or((-1, self.base_offset));
+        self.next_offset = if entries > 0 {
+            last_off + 1
+        } else {
+            self.base_offset
+        };
+        (self.max_timestamp, self.offset_of_max_timestamp) = self
+            .time_index
+            .last_entry()
+            .unwrap_or((-1, self.base_offset));
         self.bytes_since_last_index_entry = 0;
         while let Some(b) = self.header_at(pos)? {
             if b.max_timestamp > self.max_timestamp {
@@ -337,8 +358,12 @@ impl LogSegment {
 
     /// Becoming active again (after truncation): room for new entries.
     pub fn on_become_active(&mut self, config: &LogConfig) -> Result<()> {
-        self.offset_index.file_mut().resize(config.segment_index_bytes as usize)?;
-        self.time_index.file_mut().resize(config.segment_index_bytes as usize)
+        self.offset_index
+            .file_mut()
+            .resize(config.segment_index_bytes as usize)?;
+        self.time_index
+            .file_mut()
+            .resize(config.segment_index_bytes as usize)
     }
 
     /// Files to fsync for this segment (fsync also writes back the index

@@ -46,7 +46,8 @@ impl LogSegment {
         } else {
             let dropped_o = self.offset_index.sanitize(self.size);
             let dropped_t = self.time_index.sanitize(i64::MAX);
-            let stray = |n: usize, what: &str| (n > 0).then(|| format!("{n} invalid {what} entries"));
+            let stray =
+                |n: usize, what: &str| (n > 0).then(|| format!("{n} invalid {what} entries"));
             stray(dropped_o, "offset index").or(stray(dropped_t, "time index"))
         };
         let why = match why {
@@ -114,8 +115,10 @@ impl LogSegment {
         } else {
             self.base_offset
         };
-        (self.max_timestamp, self.offset_of_max_timestamp) =
-            self.time_index.last_entry().unwrap_or((-1, self.base_offset));
+        (self.max_timestamp, self.offset_of_max_timestamp) = self
+            .time_index
+            .last_entry()
+            .unwrap_or((-1, self.base_offset));
         self.first_batch_timestamp = None;
         if let Some(Ok(b)) = read_header(&self.log, &self.log_path, 0, self.size)? {
             self.first_batch_timestamp = Some(b.max_timestamp);
@@ -169,7 +172,9 @@ impl LogSegment {
                     if let (0, RecordError::UnsupportedMagic(m)) = (walker.position(), &e) {
                         return Err(StorageError::NotASegment {
                             path,
-                            reason: format!("first batch has magic {m}; only v2 segments are supported"),
+                            reason: format!(
+                                "first batch has magic {m}; only v2 segments are supported"
+                            ),
                         });
                     }
                     reason = Some(e.to_string());

@@ -25,10 +25,16 @@ impl Segments {
         self.map.is_empty()
     }
     pub fn active(&self) -> &LogSegment {
-        self.map.values().next_back().expect("a log always has a segment")
+        self.map
+            .values()
+            .next_back()
+            .expect("a log always has a segment")
     }
     pub fn active_mut(&mut self) -> &mut LogSegment {
-        self.map.values_mut().next_back().expect("a log always has a segment")
+        self.map
+            .values_mut()
+            .next_back()
+            .expect("a log always has a segment")
     }
     pub fn first(&self) -> Option<&LogSegment> {
         self.map.values().next()

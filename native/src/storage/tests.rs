@@ -34,7 +34,12 @@ fn append_roll_read_reopen() {
     assert!(log.segments().len() > 3);
     for off in 0..120 {
         let s = log.read(off, 1, None).unwrap().unwrap();
-        let b = log.segments().floor(off).unwrap().read_bytes(s.position, s.length).unwrap();
+        let b = log
+            .segments()
+            .floor(off)
+            .unwrap()
+            .read_bytes(s.position, s.length)
+            .unwrap();
         let base = i64::from_be_bytes(b[..8].try_into().unwrap());
         assert_eq!(base, off - off % 3);
         assert_eq!(s.first_offset, base);
@@ -61,7 +66,10 @@ fn torn_tail_is_cut_and_reported() {
     let (log, report) = Log::open(dir.path(), small_config(), 0, 0, 0).unwrap();
     assert_eq!(log.log_end_offset(), 12);
     assert_eq!(report.dropped.len(), 1);
-    assert_eq!(report.dropped[0].bytes, size - 7 - report.dropped[0].position);
+    assert_eq!(
+        report.dropped[0].bytes,
+        size - 7 - report.dropped[0].position
+    );
 }
 
 #[test]

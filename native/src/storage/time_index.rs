@@ -94,7 +94,10 @@ impl TimeIndex {
 
     /// Removes every entry whose offset is `>= offset`.
     pub fn truncate_to(&mut self, offset: i64) {
-        let keep = match self.file.largest_lower_bound(offset - self.base_offset - 1, rel) {
+        let keep = match self
+            .file
+            .largest_lower_bound(offset - self.base_offset - 1, rel)
+        {
             Some(i) => i + 1,
             None => 0,
         };

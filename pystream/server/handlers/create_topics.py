@@ -49,10 +49,7 @@ async def handle(ctx: RequestContext, request: CreateTopicsRequest) -> CreateTop
                     ErrorCode.INVALID_REPLICATION_FACTOR,
                     f"replication factor {rf} is larger than the 1 available broker",
                 )
-            if num <= 0:
-                raise TopicError(
-                    ErrorCode.INVALID_PARTITIONS, "number of partitions must be positive"
-                )
+            registry.check_partition_count(num)
             configs = {c.name: c.value for c in t.configs if c.value is not None}
             if request.validate_only:
                 registry.logs.validate_topic_config(configs)

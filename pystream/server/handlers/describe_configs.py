@@ -17,22 +17,19 @@ Resp = DescribeConfigsResponse
 ResultEntry = DescribeConfigsResponse.DescribeConfigsResult.DescribeConfigsResourceResult
 
 
-def _entry(e: ConfigEntry, synonyms: bool) -> ResultEntry:
-    return ResultEntry(
-        name=e.name,
-        value=e.value,
-        read_only=e.read_only,
-        is_default=e.is_default,
-        config_source=int(e.source),
-        is_sensitive=False,
-        synonyms=(
-            [ResultEntry.DescribeConfigsSynonym(name=e.name, value=e.value, source=int(e.source))]
-            if synonyms
-            else []
-        ),
-        config_type=int(e.config_type),
-        documentation=None,
-    )
+def _entry(e: ConfigEntry, synonyms: bool, version: int) -> ResultEntry:
+    entry = ResultEntry(name=e.name, value=e.value, read_only=e.read_only, is_sensitive=False)
+    if version == 0:
+        entry.is_default = e.is_default
+    else:
+        entry.config_source = int(e.source)
+        if synonyms:
+            entry.synonyms = [
+                ResultEntry.DescribeConfigsSynonym(name=e.name, value=e.value, source=int(e.source))
+            ]
+    if version >= 3:
+        entry.config_type = int(e.config_type)
+    return entry
 
 
 async def handle(ctx: RequestContext, request: DescribeConfigsRequest) -> DescribeConfigsResponse:
@@ -64,7 +61,7 @@ async def handle(ctx: RequestContext, request: DescribeConfigsRequest) -> Descri
                     ErrorCode.INVALID_REQUEST,
                     f"resource type {res.resource_type} is not supported",
                 )
-            result.configs = [_entry(e, request.include_synonyms) for e in entries]
+            result.configs = [_entry(e, request.include_synonyms, ctx.api_version) for e in entries]
         except TopicError as e:
             result.error_code = int(e.code)
             result.error_message = e.message

@@ -25,8 +25,8 @@ def lookup(partition: Partition, timestamp: int, read_committed: bool) -> tuple[
     if timestamp == LATEST_TIERED:
         return partition.log_start_offset - 1, -1
     if timestamp == MAX_TIMESTAMP:
-        ts, offset = partition.log.max_timestamp_and_offset()
-        return (offset, ts) if offset >= 0 else (-1, -1)
+        found = partition.log.offset_for_timestamp(MAX_TIMESTAMP)
+        return found if found is not None else (-1, -1)
     found = partition.log.offset_for_timestamp(timestamp)
     if found is None or found[0] >= end:
         return -1, -1
@@ -67,7 +67,9 @@ async def handle(ctx: RequestContext, request: ListOffsetsRequest) -> ListOffset
                     old_style_offsets=[offset] if offset >= 0 and ctx.api_version == 0 else [],
                     timestamp=ts,
                     offset=offset,
-                    leader_epoch=partition.leader_epoch if offset >= 0 and ctx.api_version >= 4 else -1,
+                    leader_epoch=partition.leader_epoch
+                    if offset >= 0 and ctx.api_version >= 4
+                    else -1,
                 )
             )
         topics.append(TopicResp(name=t.name, partitions=parts))

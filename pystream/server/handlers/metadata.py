@@ -65,7 +65,9 @@ async def handle(ctx: RequestContext, request: MetadataRequest) -> MetadataRespo
                 entries.append(
                     topic_entry(ctx, found)
                     if found
-                    else error_entry(None, ErrorCode.UNKNOWN_TOPIC_ID, req.topic_id)
+                    else error_entry(
+                        None if version >= 12 else "", ErrorCode.UNKNOWN_TOPIC_ID, req.topic_id
+                    )
                 )
                 continue
             topic = registry.get(name)

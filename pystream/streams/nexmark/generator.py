@@ -43,8 +43,30 @@ US_CITIES = [
     "Phoenix", "Los Angeles", "San Francisco", "Boise", "Portland",
     "Bend", "Redmond", "Seattle", "Kent", "Cheyenne",
 ]  # fmt: skip
-FIRST_NAMES = ["Peter", "Paul", "Luke", "John", "Saul", "Vicky", "Kate", "Julie", "Sarah", "Deiter", "Walter"]
-LAST_NAMES = ["Shultz", "Abrams", "Spencer", "White", "Bartels", "Walton", "Smith", "Jones", "Noris"]
+FIRST_NAMES = [
+    "Peter",
+    "Paul",
+    "Luke",
+    "John",
+    "Saul",
+    "Vicky",
+    "Kate",
+    "Julie",
+    "Sarah",
+    "Deiter",
+    "Walter",
+]
+LAST_NAMES = [
+    "Shultz",
+    "Abrams",
+    "Spencer",
+    "White",
+    "Bartels",
+    "Walton",
+    "Smith",
+    "Jones",
+    "Noris",
+]
 
 BID_SCHEMA = {
     "auction": "int64", "bidder": "int64", "price": "int64", "channel": "str",
@@ -85,10 +107,18 @@ class _Tables:
         self.urls = BytesColumn.from_pylist(hot_urls + cold_urls, text=True)
         self.extra = BytesColumn.from_pylist([_word(i, 8 + i % 24) for i in range(1024)], text=True)
         self.words = BytesColumn.from_pylist([_word(i, 6 + i % 10) for i in range(1024)], text=True)
-        self.names = BytesColumn.from_pylist([f"{f} {last}" for f in FIRST_NAMES for last in LAST_NAMES], text=True)
-        self.emails = BytesColumn.from_pylist([f"{_word(i, 7)}@{_word(i + 3, 5)}.com" for i in range(1024)], text=True)
+        self.names = BytesColumn.from_pylist(
+            [f"{f} {last}" for f in FIRST_NAMES for last in LAST_NAMES], text=True
+        )
+        self.emails = BytesColumn.from_pylist(
+            [f"{_word(i, 7)}@{_word(i + 3, 5)}.com" for i in range(1024)], text=True
+        )
         self.cards = BytesColumn.from_pylist(
-            [" ".join(f"{(i * 7919 + j * 104729) % 10000:04d}" for j in range(4)) for i in range(1024)], text=True
+            [
+                " ".join(f"{(i * 7919 + j * 104729) % 10000:04d}" for j in range(4))
+                for i in range(1024)
+            ],
+            text=True,
         )
         self.cities = BytesColumn.from_pylist(US_CITIES, text=True)
         self.states = BytesColumn.from_pylist(US_STATES, text=True)
@@ -120,7 +150,9 @@ def last_base0_person_id(event: np.ndarray) -> np.ndarray:
 
 def last_base0_auction_id(event: np.ndarray) -> np.ndarray:
     epoch, offset = np.divmod(event, TOTAL_PROPORTION)
-    offset = np.where(offset < PERSON_PROPORTION, AUCTION_PROPORTION - 1, offset - PERSON_PROPORTION)
+    offset = np.where(
+        offset < PERSON_PROPORTION, AUCTION_PROPORTION - 1, offset - PERSON_PROPORTION
+    )
     # before this epoch's first auction, the last auction is the previous epoch's last one
     epoch = np.where((event % TOTAL_PROPORTION) < PERSON_PROPORTION, epoch - 1, epoch)
     return epoch * AUCTION_PROPORTION + np.minimum(offset, AUCTION_PROPORTION - 1)
@@ -167,7 +199,9 @@ def bids(start: int, end: int, events_per_second: int = 10_000) -> MicroBatch:
         _next_base0_person(event, 4),
     )
     hot_channel = _below(event, 5, HOT_CHANNEL_RATIO) > 0
-    channel = np.where(hot_channel, _below(event, 6, len(HOT_CHANNELS)), 4 + _below(event, 7, NUM_CHANNELS))
+    channel = np.where(
+        hot_channel, _below(event, 6, len(HOT_CHANNELS)), 4 + _below(event, 7, NUM_CHANNELS)
+    )
     return MicroBatch(
         {
             "auction": auction + FIRST_AUCTION_ID,
@@ -239,13 +273,21 @@ _KINDS = {
 def count_of(kind: str, events: int) -> int:
     """How many of the first `events` events are of this kind."""
     proportion = _KINDS[kind][2]
-    first = {"person": 0, "auction": PERSON_PROPORTION, "bid": PERSON_PROPORTION + AUCTION_PROPORTION}[kind]
+    first = {
+        "person": 0,
+        "auction": PERSON_PROPORTION,
+        "bid": PERSON_PROPORTION + AUCTION_PROPORTION,
+    }[kind]
     epoch, rest = divmod(events, TOTAL_PROPORTION)
     return epoch * proportion + min(max(rest - first, 0), proportion)
 
 
 def nexmark_source(
-    kind: str, events: int, *, events_per_second: int = 10_000, max_records_per_trigger: int | None = None
+    kind: str,
+    events: int,
+    *,
+    events_per_second: int = 10_000,
+    max_records_per_trigger: int | None = None,
 ) -> GeneratorSource:
     """A bounded source of the `kind` events among the first `events` Nexmark events."""
     make, schema, _ = _KINDS[kind]
@@ -268,7 +310,9 @@ def pregenerate(
     """The `kind` events among the first `events`, generated now and held in memory, so a
     benchmark measures the query rather than the generator."""
     make, schema, _ = _KINDS[kind]
-    source = MemorySource(schema, name=f"nexmark-{kind}", max_records_per_trigger=max_records_per_trigger)
+    source = MemorySource(
+        schema, name=f"nexmark-{kind}", max_records_per_trigger=max_records_per_trigger
+    )
     total = count_of(kind, events)
     for start in range(0, total, chunk):
         source.add_data(make(start, min(start + chunk, total)))

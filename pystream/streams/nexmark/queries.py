@@ -93,7 +93,9 @@ def q8(inputs: Inputs) -> tuple[Stream, str]:
     people = Stream.from_source(inputs["person"])
     auctions = Stream.from_source(inputs["auction"])
     people = people.select("id", "name", "date_time").with_watermark("date_time", 0)
-    sellers = auctions.select(F.col("seller").alias("id"), F.col("date_time")).with_watermark("date_time", 0)
+    sellers = auctions.select(F.col("seller").alias("id"), F.col("date_time")).with_watermark(
+        "date_time", 0
+    )
     # a person registers once, so "people with an auction in their window" is a semi join
     joined = people.join(sellers, "id", how="left_semi", window=F.window("date_time", "10 seconds"))
     return joined.select("id", "name", "window_start"), "append"

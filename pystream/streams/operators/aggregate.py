@@ -31,7 +31,11 @@ class Aggregate(Node):
     stateful = True
 
     def __init__(
-        self, child: Node, keys: list[Expr], window: WindowSpec | None, aggs: list[AggregateFunction]
+        self,
+        child: Node,
+        keys: list[Expr],
+        window: WindowSpec | None,
+        aggs: list[AggregateFunction],
     ) -> None:
         super().__init__(child)
         if not aggs:
@@ -47,12 +51,11 @@ class Aggregate(Node):
                 "append output mode on an aggregation needs an event-time window and a "
                 "watermark (with_watermark); use update or complete mode otherwise"
             )
-        if self.window is not None and self.watermark is not None:
-            if self.window.column != self.watermark.column:
-                raise ValueError(
-                    f"window column {self.window.column!r} differs from the watermark column "
-                    f"{self.watermark.column!r}"
-                )
+        wm = self.watermark
+        if self.window is not None and wm is not None and self.window.column != wm.column:
+            raise ValueError(
+                f"window column {self.window.column!r} differs from the watermark column {wm.column!r}"
+            )
 
     # ---- state --------------------------------------------------------------------------
     def snapshot(self) -> dict[str, MicroBatch]:
@@ -65,13 +68,17 @@ class Aggregate(Node):
         return f"__a{i}_{name}"
 
     # ---- per batch ----------------------------------------------------------------------
-    def _keyed(self, batch: MicroBatch) -> tuple[MicroBatch, dict[str, Column], dict[str, np.ndarray]]:
+    def _keyed(
+        self, batch: MicroBatch
+    ) -> tuple[MicroBatch, dict[str, Column], dict[str, np.ndarray]]:
         """Rows (repeated per hopping window) with their key columns."""
         keys: dict[str, Column] = {}
         valid: dict[str, np.ndarray] = {}
         spec = self.window
         if isinstance(spec, HoppingWindow):
-            rows, starts = wkernels.hopping(np.asarray(batch[spec.column]), spec.size, spec.slide, spec.offset)
+            rows, starts = wkernels.hopping(
+                np.asarray(batch[spec.column]), spec.size, spec.slide, spec.offset
+            )
             batch = batch.take(rows)
             keys[WINDOW_START], keys[WINDOW_END] = starts, starts + spec.size
         elif isinstance(spec, TumblingWindow):
@@ -114,7 +121,9 @@ class Aggregate(Node):
             groups = grouping.factorize([keys[k] for k in names], [valid.get(k) for k in names])
             key_cols = {k: take_column(keys[k], groups.first) for k in names}
             key_valid = {k: m[groups.first] for k, m in valid.items()}
-            fresh = MicroBatch(key_cols | self._partials(batch, groups.codes, groups.count), key_valid)
+            fresh = MicroBatch(
+                key_cols | self._partials(batch, groups.codes, groups.count), key_valid
+            )
         else:
             fresh = None
         return self._fold(fresh, names)
@@ -128,8 +137,10 @@ class Aggregate(Node):
             return old, np.zeros(old.num_rows, bool)
         table = fresh if old is None else MicroBatch.concat([old, fresh])
         groups = grouping.factorize([table[k] for k in names], [table.valid.get(k) for k in names])
-        merged = table.select(names).take(groups.first).with_columns(
-            self._combine(table, groups.codes, groups.count)
+        merged = (
+            table.select(names)
+            .take(groups.first)
+            .with_columns(self._combine(table, groups.codes, groups.count))
         )
         updated = np.zeros(groups.count, bool)
         updated[groups.codes[0 if old is None else old.num_rows :]] = True
@@ -160,7 +171,9 @@ class Aggregate(Node):
         is_new = np.zeros(table.num_rows, bool)
         is_new[0 if old is None else old.num_rows :] = True
         if key_names:
-            key_codes = grouping.factorize([table[k] for k in key_names], [table.valid.get(k) for k in key_names]).codes
+            key_codes = grouping.factorize(
+                [table[k] for k in key_names], [table.valid.get(k) for k in key_names]
+            ).codes
         else:
             key_codes = np.zeros(table.num_rows, np.int64)
         starts = np.asarray(table[WINDOW_START])
@@ -171,8 +184,10 @@ class Aggregate(Node):
         np.minimum.at(first, session, np.arange(table.num_rows))
         start = grouping.group_min(session, n, np.asarray(table[WINDOW_START]))
         end = grouping.group_max(session, n, np.asarray(table[WINDOW_END]))
-        merged = table.select(key_names).take(first).with_columns(
-            {WINDOW_START: start, WINDOW_END: end} | self._combine(table, session, n)
+        merged = (
+            table.select(key_names)
+            .take(first)
+            .with_columns({WINDOW_START: start, WINDOW_END: end} | self._combine(table, session, n))
         )
         merged = merged.select(self.key_names + [c for c in merged.names if c.startswith("__a")])
         updated = np.zeros(n, bool)

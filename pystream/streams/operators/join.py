@@ -27,7 +27,9 @@ WINDOW_START, WINDOW_END = "window_start", "window_end"
 MATCHED = "__matched"
 
 
-def _key_codes(left: MicroBatch, right: MicroBatch, keys: list[str]) -> tuple[np.ndarray, np.ndarray, int]:
+def _key_codes(
+    left: MicroBatch, right: MicroBatch, keys: list[str]
+) -> tuple[np.ndarray, np.ndarray, int]:
     """Shared codes for the keys of both sides; rows with a null key get -1."""
     both = MicroBatch.concat([left.select(keys), right.select(keys)])
     groups = grouping.factorize([both[k] for k in keys], [both.valid.get(k) for k in keys])
@@ -125,7 +127,9 @@ class StreamStreamJoin(Node):
     def restore(self, tables: dict[str, MicroBatch]) -> None:
         self.left_state, self.right_state = tables.get("left"), tables.get("right")
 
-    def _prepare(self, batch: MicroBatch, wm: WatermarkNode | None, ctx: BatchContext) -> MicroBatch | None:
+    def _prepare(
+        self, batch: MicroBatch, wm: WatermarkNode | None, ctx: BatchContext
+    ) -> MicroBatch | None:
         if not batch.columns:
             return None
         batch = self.split_late(batch, ctx, wm)
@@ -133,7 +137,9 @@ class StreamStreamJoin(Node):
         start = tumbling_start(ts, self.window.size, self.window.offset)
         return batch.with_columns({WINDOW_START: start})
 
-    def _pairs(self, left: MicroBatch | None, right: MicroBatch | None) -> tuple[np.ndarray, np.ndarray]:
+    def _pairs(
+        self, left: MicroBatch | None, right: MicroBatch | None
+    ) -> tuple[np.ndarray, np.ndarray]:
         if left is None or right is None or left.num_rows == 0 or right.num_rows == 0:
             return np.empty(0, np.int64), np.empty(0, np.int64)
         lc, rc, n = _key_codes(left, right, [WINDOW_START, *self.keys])
@@ -146,7 +152,9 @@ class StreamStreamJoin(Node):
         assert left is not None and right is not None
         return _combine(left, li, right, ri, {WINDOW_START, *self.keys})
 
-    def _semi(self, left: MicroBatch | None, right_all: MicroBatch | None, right: MicroBatch | None) -> list[MicroBatch]:
+    def _semi(
+        self, left: MicroBatch | None, right_all: MicroBatch | None, right: MicroBatch | None
+    ) -> list[MicroBatch]:
         found = []
         state = self.left_state
         if state is not None:
@@ -177,7 +185,9 @@ class StreamStreamJoin(Node):
             self.left_state = _evict(self.left_state, self.window.size, ctx.watermark)
         else:
             parts = [self._join(left, right_all), self._join(self.left_state, right)]
-            self.left_state = _evict(_append(self.left_state, left), self.window.size, ctx.watermark)
+            self.left_state = _evict(
+                _append(self.left_state, left), self.window.size, ctx.watermark
+            )
             found = [p for p in parts if p is not None]
         self.right_state = _evict(right_all, self.window.size, ctx.watermark)
         if not found:
@@ -185,7 +195,9 @@ class StreamStreamJoin(Node):
         out = MicroBatch.concat(found)
         start = np.asarray(out[WINDOW_START])
         front = {WINDOW_START: start, WINDOW_END: start + self.window.size}
-        return MicroBatch(front | {k: v for k, v in out.columns.items() if k != WINDOW_START}, out.valid)
+        return MicroBatch(
+            front | {k: v for k, v in out.columns.items() if k != WINDOW_START}, out.valid
+        )
 
 
 def _append(state: MicroBatch | None, new: MicroBatch | None) -> MicroBatch | None:

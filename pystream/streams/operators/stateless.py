@@ -101,7 +101,7 @@ class Decode(Node):
         if not isinstance(raw, BytesColumn):
             raise TypeError(f"column {self.column!r} holds numbers, not bytes to decode")
         decoded = self.fmt.decode(raw, batch.num_rows)
-        return batch.select(self.keep).with_columns(decoded.columns, decoded.valid)  # type: ignore[arg-type]
+        return batch.select(self.keep).with_columns(decoded.columns, decoded.valid)
 
 
 class Union(Node):

@@ -31,7 +31,8 @@ def _jsonable(value: Any) -> Any:
 def json_lines(batch: MicroBatch) -> bytes:
     rows = batch.to_pylist()
     return "".join(
-        json.dumps({k: _jsonable(v) for k, v in r.items()}, separators=(",", ":")) + "\n" for r in rows
+        json.dumps({k: _jsonable(v) for k, v in r.items()}, separators=(",", ":")) + "\n"
+        for r in rows
     ).encode()
 
 
@@ -96,7 +97,7 @@ class JsonLinesFile(Sink):
         last, length = self._recorded()
         if last < 0 and self.path.exists():
             self.path.unlink()  # a fresh query starts a fresh file
-        self._fh = open(self.path, "ab")
+        self._fh = open(self.path, "ab")  # noqa: SIM115 (held open across batches)
         self._fh.truncate(length)
 
     def write(self, batch: MicroBatch, batch_id: int, mode: str) -> None:

@@ -57,13 +57,19 @@ class SqliteSink(Sink):
         placeholders = ", ".join("?" for _ in names)
         sql = f"INSERT INTO {_quote(self.table)} ({', '.join(map(_quote, names))}) VALUES ({placeholders})"
         if self.keys:
-            updates = ", ".join(f"{_quote(n)} = excluded.{_quote(n)}" for n in names if n not in self.keys)
+            updates = ", ".join(
+                f"{_quote(n)} = excluded.{_quote(n)}" for n in names if n not in self.keys
+            )
             conflict = ", ".join(map(_quote, self.keys))
-            sql += f" ON CONFLICT ({conflict}) DO " + (f"UPDATE SET {updates}" if updates else "NOTHING")
+            sql += f" ON CONFLICT ({conflict}) DO " + (
+                f"UPDATE SET {updates}" if updates else "NOTHING"
+            )
         rows: list[tuple[Any, ...]] = [tuple(r.values()) for r in batch.to_pylist()]
         db.execute("BEGIN IMMEDIATE")
         try:
-            done = db.execute("SELECT batch_id FROM _pystream_batches WHERE sink = ?", (self.table,)).fetchone()
+            done = db.execute(
+                "SELECT batch_id FROM _pystream_batches WHERE sink = ?", (self.table,)
+            ).fetchone()
             if done is not None and batch_id <= done[0]:
                 db.execute("ROLLBACK")
                 return

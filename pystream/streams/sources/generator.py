@@ -56,7 +56,11 @@ class GeneratorSource(Source):
         return {p: self._partition_total(p, available) for p in range(self.partitions)}
 
     def read(self, start: Offsets, end: Offsets) -> MicroBatch:
-        parts = [self.generate(p, start.get(p, 0), end[p]) for p in sorted(end) if end[p] > start.get(p, 0)]
+        parts = [
+            self.generate(p, start.get(p, 0), end[p])
+            for p in sorted(end)
+            if end[p] > start.get(p, 0)
+        ]
         if not parts:
             return MicroBatch.empty(self.schema)
         return MicroBatch.concat(parts)

@@ -27,7 +27,7 @@ def test_factorize_integer_pairs(rows: list[tuple[int, int]]) -> None:
 
 @given(st.lists(st.one_of(st.none(), st.binary(max_size=4)), max_size=60))
 def test_factorize_bytes_with_nulls_and_trailing_zero_bytes(values: list[bytes | None]) -> None:
-    values = values + [b"a", b"a\x00", b"", None]  # values numpy's 'S' type would confuse
+    values = [*values, b"a", b"a\x00", b"", None]  # values numpy's 'S' type would confuse
     g = grouping.factorize([BytesColumn.from_pylist(values)])
     _check_codes([(v,) for v in values], g.codes, g.count, g.first)
 

@@ -8,7 +8,10 @@ from pystream.compute.hashing import hash_key, partition_for, xxh64_bytes, xxh64
 from pystream.streams.bytes_column import BytesColumn
 
 
-@given(st.lists(st.integers(min_value=-(2**63), max_value=2**63 - 1), max_size=50), st.integers(0, 2**32))
+@given(
+    st.lists(st.integers(min_value=-(2**63), max_value=2**63 - 1), max_size=50),
+    st.integers(0, 2**32),
+)
 def test_fixed_width_hash_matches_reference(values: list[int], seed: int) -> None:
     got = xxh64_u64(np.array(values, dtype=np.int64), seed)
     want = [xxhash.xxh64_intdigest(v.to_bytes(8, "little", signed=True), seed=seed) for v in values]
@@ -24,7 +27,10 @@ def test_bytes_hash_matches_reference_at_every_length(values: list[bytes], seed:
 
 def test_bytes_hash_of_taken_rows_uses_the_rows_own_bytes() -> None:
     col = BytesColumn.from_pylist([b"a" * 40, b"bb", b"ccc"]).take(np.array([2, 0]))
-    assert xxh64_bytes(col).tolist() == [xxhash.xxh64_intdigest(b"ccc"), xxhash.xxh64_intdigest(b"a" * 40)]
+    assert xxh64_bytes(col).tolist() == [
+        xxhash.xxh64_intdigest(b"ccc"),
+        xxhash.xxh64_intdigest(b"a" * 40),
+    ]
 
 
 def test_partitions_are_stable_and_in_range() -> None:

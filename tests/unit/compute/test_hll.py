@@ -18,7 +18,10 @@ def test_duplicates_do_not_count_and_sketches_merge_exactly() -> None:
     codes = np.zeros(len(values), np.int64)
     whole = hll.registers(codes, 1, values, 9)
     halves = np.concatenate(
-        [hll.registers(codes[:2500], 1, values[:2500], 9), hll.registers(codes[2500:], 1, values[2500:], 9)]
+        [
+            hll.registers(codes[:2500], 1, values[:2500], 9),
+            hll.registers(codes[2500:], 1, values[2500:], 9),
+        ]
     )
     merged = hll.merge(np.zeros(2, np.int64), 1, halves)
     assert np.array_equal(whole, merged)

@@ -12,8 +12,15 @@ def test_tumbling_start_contains_the_timestamp(ts: list[int], size: int, offset:
         assert s <= t < s + size and (s - offset) % size == 0
 
 
-@given(st.lists(st.integers(-1000, 1000), max_size=30), st.integers(1, 20), st.integers(1, 20), st.integers(0, 9))
-def test_hopping_assigns_every_containing_window_once(ts: list[int], slide: int, extra: int, offset: int) -> None:
+@given(
+    st.lists(st.integers(-1000, 1000), max_size=30),
+    st.integers(1, 20),
+    st.integers(1, 20),
+    st.integers(0, 9),
+)
+def test_hopping_assigns_every_containing_window_once(
+    ts: list[int], slide: int, extra: int, offset: int
+) -> None:
     size = slide + extra
     rows, starts = windows.hopping(np.array(ts, np.int64), size, slide, offset)
     got = sorted(zip(rows.tolist(), starts.tolist(), strict=True))
@@ -28,7 +35,9 @@ def test_hopping_assigns_every_containing_window_once(ts: list[int], slide: int,
 
 @settings(deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 2), st.integers(0, 100)), max_size=40), st.integers(1, 15))
-def test_sessions_merge_overlapping_intervals_per_key(events: list[tuple[int, int]], gap: int) -> None:
+def test_sessions_merge_overlapping_intervals_per_key(
+    events: list[tuple[int, int]], gap: int
+) -> None:
     keys = np.array([k for k, _ in events], np.int64)
     starts = np.array([t for _, t in events], np.int64)
     order, session, n = windows.sessions(keys, starts, starts + gap)

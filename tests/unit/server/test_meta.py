@@ -18,9 +18,9 @@ def test_created_once_then_reused(tmp_path: Path) -> None:
 
 def test_mismatched_identity_is_refused(tmp_path: Path) -> None:
     load_or_create(tmp_path, 1)
-    with pytest.raises(ConfigError, match="node.id"):
+    with pytest.raises(ConfigError, match=r"node\.id"):
         load_or_create(tmp_path, 2)
-    with pytest.raises(ConfigError, match="cluster.id"):
+    with pytest.raises(ConfigError, match=r"cluster\.id"):
         load_or_create(tmp_path, 1, random_uuid_base64())
 
 

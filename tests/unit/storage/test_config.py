@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from pystream.storage import LogConfig
@@ -48,5 +50,5 @@ def test_parse_strings_and_overlay() -> None:
     ],
 )
 def test_invalid_values_name_the_config(name: str, value: object) -> None:
-    with pytest.raises(ValueError, match=name):
+    with pytest.raises(ValueError, match=re.escape(name)):
         LogConfig.from_dict({name: value})

@@ -10,12 +10,12 @@ from types import SimpleNamespace
 import pytest
 
 from pystream import errors
-from pystream.storage import LogManager
+from pystream.storage import LogManager, PartitionLog
 
 SMALL = {"segment.bytes": 2048, "index.interval.bytes": 200}
 
 
-def _fill(plog, kb: SimpleNamespace, n: int) -> None:  # type: ignore[no-untyped-def]
+def _fill(plog: PartitionLog, kb: SimpleNamespace, n: int) -> None:
     kb.append_batches(plog, n)
 
 
@@ -74,7 +74,7 @@ def test_topic_configs_persist(tmp_path: Path) -> None:
         lm.create("t", 0)
         lm.set_topic_config("t", {"segment.bytes": "4096", "cleanup.policy": "compact"})
         assert lm.get("t", 0).log_config.segment_bytes == 4096
-        with pytest.raises(ValueError, match="segment.ms"):
+        with pytest.raises(ValueError, match=r"segment\.ms"):
             lm.set_topic_config("t", {"segment.ms": "-5"})
         with pytest.raises(ValueError, match="bogus"):
             lm.validate_topic_config({"bogus": "1"})

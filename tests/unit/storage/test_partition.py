@@ -124,7 +124,9 @@ def test_offset_gap_and_memoryview(tmp_path: Path, kb: SimpleNamespace) -> None:
     assert plog.read_bytes(100, 10) == b
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     sizes=st.lists(st.tuples(st.integers(1, 6), st.integers(1, 300)), min_size=1, max_size=40),
     interval=st.sampled_from([0, 64, 500, 4096]),

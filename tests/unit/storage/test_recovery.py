@@ -36,7 +36,6 @@ def test_truncated_last_batch_at_every_byte(tmp_path: Path, kb: SimpleNamespace)
         plog, report = kb.open_log(work)
         # The torn batch goes, everything before it stays.
         assert plog.log_end_offset == 3 * (len(batches) - 1)
-        assert plog.read_bytes(0, 1 << 20) + b"" != b""
         got = b"".join(
             plog.read_bytes(o, 1 << 20) for o in [b for b in bases if b < plog.log_end_offset]
         )
@@ -140,7 +139,11 @@ def test_bad_files_and_empty_dirs(tmp_path: Path, kb: SimpleNamespace) -> None:
     assert (zero / "partition.metadata").exists()
     plog.close()
 
-    for name, content in (("0001.log", b""), ("abc.log", b""), ("12345678901234567890x.index", b"")):
+    for name, content in (
+        ("0001.log", b""),
+        ("abc.log", b""),
+        ("12345678901234567890x.index", b""),
+    ):
         bad = tmp_path / f"bad{len(name)}-0"
         bad.mkdir()
         (bad / name).write_bytes(content)

@@ -23,7 +23,11 @@ Event = dict[str, Any]
 
 events_st = st.lists(
     st.fixed_dictionaries(
-        {"ts": st.integers(0, 60_000), "key": st.sampled_from(["a", "b", "c"]), "v": st.integers(-50, 50)}
+        {
+            "ts": st.integers(0, 60_000),
+            "key": st.sampled_from(["a", "b", "c"]),
+            "v": st.integers(-50, 50),
+        }
     ),
     min_size=1,
     max_size=60,
@@ -128,9 +132,12 @@ def test_append_mode_emits_each_window_once_like_the_reference(
 ) -> None:
     spec, ref = WINDOWS[kind]
     late_sink = MemorySink()
-    sink = run(events, lambda s: s.group_by(spec, "key").agg(*AGGS), "append", chunk, late_sink, delay)
+    sink = run(
+        events, lambda s: s.group_by(spec, "key").agg(*AGGS), "append", chunk, late_sink, delay
+    )
     kept, late = split_late(events, chunk, delay)
     assert as_result(sink.rows()) == summarize(ref(kept))
+
     def triple(e: Event) -> tuple:
         return (e["ts"], e["key"], e["v"])
 
@@ -160,12 +167,17 @@ def test_update_mode_final_table_matches_the_reference(
 @settings(max_examples=20, deadline=None)
 @given(events=events_st, chunk=st.integers(1, 15))
 def test_complete_mode_without_window_is_the_whole_table(events: list[Event], chunk: int) -> None:
-    sink = run(events, lambda s: s.group_by("key").agg(*AGGS, F.mean("v").alias("m")), "complete", chunk)
+    sink = run(
+        events, lambda s: s.group_by("key").agg(*AGGS, F.mean("v").alias("m")), "complete", chunk
+    )
     groups: dict[str, list[int]] = defaultdict(list)
     for e in events:
         groups[e["key"]].append(e["v"])
     got = {r["key"]: (r["n"], r["s"], r["lo"], r["hi"], r["m"]) for r in sink.last()}
-    want = {k: (len(v), sum(v), min(v), max(v), pytest.approx(sum(v) / len(v))) for k, v in groups.items()}
+    want = {
+        k: (len(v), sum(v), min(v), max(v), pytest.approx(sum(v) / len(v)))
+        for k, v in groups.items()
+    }
     assert got == want
 
 
@@ -184,8 +196,15 @@ def test_nulls_in_values_and_keys() -> None:
     source = MemorySource({"key": "str", "v": "int64"})
     source.add_data([{"key": None, "v": None}, {"key": None, "v": 4}, {"key": "x", "v": None}])
     sink = MemorySink()
-    agg = Stream.from_source(source).group_by("key").agg(
-        F.count().alias("rows"), F.count("v").alias("n"), F.sum("v").alias("s"), F.max("v").alias("hi")
+    agg = (
+        Stream.from_source(source)
+        .group_by("key")
+        .agg(
+            F.count().alias("rows"),
+            F.count("v").alias("n"),
+            F.sum("v").alias("s"),
+            F.max("v").alias("hi"),
+        )
     )
     agg.write_stream.output_mode("complete").trigger(Trigger.once()).sink(sink).run()
     got = sorted(sink.last(), key=lambda r: str(r["key"]))
@@ -210,17 +229,23 @@ def test_approx_distinct_arg_max_and_numba_udaf() -> None:
     rows = [{"key": i % 2, "v": i % 40, "who": f"w{i}"} for i in range(200)]
     source.add_data(rows)
     sink = MemorySink()
-    agg = Stream.from_source(source).group_by("key").agg(
-        F.approx_count_distinct("v").alias("d"),
-        F.arg_max("v", "who").alias("top"),
-        F.udaf("v", add_square, plus).alias("sq"),
+    agg = (
+        Stream.from_source(source)
+        .group_by("key")
+        .agg(
+            F.approx_count_distinct("v").alias("d"),
+            F.arg_max("v", "who").alias("top"),
+            F.udaf("v", add_square, plus).alias("sq"),
+        )
     )
     agg.write_stream.output_mode("complete").trigger(Trigger.available_now()).sink(sink).run()
     got = {r["key"]: r for r in sink.last()}
     for key in (0, 1):
         mine = [r for r in rows if r["key"] == key]
         assert got[key]["d"] == pytest.approx(20, abs=2)
-        assert got[key]["top"] == next(r["who"] for r in mine if r["v"] == max(x["v"] for x in mine))
+        assert got[key]["top"] == next(
+            r["who"] for r in mine if r["v"] == max(x["v"] for x in mine)
+        )
         assert got[key]["sq"] == sum(r["v"] ** 2 for r in mine)
 
 

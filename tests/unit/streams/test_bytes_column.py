@@ -20,7 +20,9 @@ def test_round_trip_and_arrow_layout(values: list[bytes | None]) -> None:
 @given(values_st, st.data())
 def test_take_and_concat(values: list[bytes | None], data: st.DataObject) -> None:
     col = BytesColumn.from_pylist(values)
-    idx = data.draw(st.lists(st.integers(0, max(len(values) - 1, 0)), max_size=30)) if values else []
+    idx = (
+        data.draw(st.lists(st.integers(0, max(len(values) - 1, 0)), max_size=30)) if values else []
+    )
     taken = col.take(np.array(idx, dtype=np.int64))
     assert taken.to_pylist() == [values[i] for i in idx]
     both = BytesColumn.concat([col, taken])

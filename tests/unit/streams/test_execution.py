@@ -72,7 +72,9 @@ def run_to_end(tmp: Path, name: str, fail_at: tuple[str, int] | None = None, **k
 
 @pytest.mark.parametrize("point", ["after_offsets", "after_sink", "after_state", "after_commit"])
 @pytest.mark.parametrize("batch_id", [0, 3, 9])
-def test_restart_after_a_crash_gives_the_output_of_an_unbroken_run(tmp_path: Path, point: str, batch_id: int) -> None:
+def test_restart_after_a_crash_gives_the_output_of_an_unbroken_run(
+    tmp_path: Path, point: str, batch_id: int
+) -> None:
     want = read_lines(run_to_end(tmp_path, "clean"))
     got = read_lines(run_to_end(tmp_path, "crashed", (point, batch_id)))
     assert got == want
@@ -98,7 +100,11 @@ def test_uncommitted_batch_reruns_with_its_logged_offsets(tmp_path: Path) -> Non
     def record(batch: Any, batch_id: int) -> None:
         seen.append((batch_id, [r["v"] for r in batch.to_pylist()]))
 
-    query = Stream.from_source(source).write_stream.checkpoint(checkpoint).trigger(Trigger.available_now())
+    query = (
+        Stream.from_source(source)
+        .write_stream.checkpoint(checkpoint)
+        .trigger(Trigger.available_now())
+    )
     with pytest.raises(Crash):
         query.foreach_batch(record)._fail_at(crash_once).run()
     source.add_data([{"v": i} for i in range(12, 40)])  # more data arrives while it is down
@@ -118,7 +124,9 @@ def test_query_on_a_thread_reports_failures(tmp_path: Path) -> None:
     def boom(batch: Any, batch_id: int) -> None:
         raise RuntimeError("sink is down")
 
-    query = Stream.from_source(source).write_stream.trigger(Trigger.once()).foreach_batch(boom).start()
+    query = (
+        Stream.from_source(source).write_stream.trigger(Trigger.once()).foreach_batch(boom).start()
+    )
     with pytest.raises(StreamingQueryException, match="sink is down"):
         query.await_termination(10)
     assert not query.is_active
@@ -127,7 +135,12 @@ def test_query_on_a_thread_reports_failures(tmp_path: Path) -> None:
 def test_processing_time_trigger_picks_up_new_data_and_stops(tmp_path: Path) -> None:
     source = MemorySource({"v": "int64"})
     sink = MemorySink()
-    query = Stream.from_source(source).write_stream.trigger(Trigger.processing_time("10 ms")).sink(sink).start()
+    query = (
+        Stream.from_source(source)
+        .write_stream.trigger(Trigger.processing_time("10 ms"))
+        .sink(sink)
+        .start()
+    )
     source.add_data([{"v": 1}, {"v": 2}])
     for _ in range(500):
         if len(sink.rows()) == 2:

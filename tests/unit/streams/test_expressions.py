@@ -18,7 +18,10 @@ BATCH = MicroBatch.from_pylist(
 def values(expr) -> list:
     out, valid = expr.evaluate(BATCH)
     vals = out.tolist() if isinstance(out, np.ndarray) else out.to_pylist()
-    return [v if valid is None or ok else None for v, ok in zip(vals, valid if valid is not None else vals)]
+    return [
+        v if valid is None or ok else None
+        for v, ok in zip(vals, valid if valid is not None else vals, strict=True)
+    ]
 
 
 def test_arithmetic_propagates_nulls() -> None:
@@ -36,12 +39,20 @@ def test_predicates_treat_null_as_false() -> None:
     assert evaluate_predicate(F.col("b") >= 0, BATCH).tolist() == [True, False, True]
     assert evaluate_predicate(~(F.col("b") >= 0), BATCH).tolist() == [False, False, False]
     assert evaluate_predicate(F.col("b").is_null(), BATCH).tolist() == [False, True, False]
-    assert evaluate_predicate((F.col("a") > 1) & (F.col("a") < 100), BATCH).tolist() == [False, True, False]
+    assert evaluate_predicate((F.col("a") > 1) & (F.col("a") < 100), BATCH).tolist() == [
+        False,
+        True,
+        False,
+    ]
 
 
 def test_string_comparisons() -> None:
     assert evaluate_predicate(F.col("s") == "Apple", BATCH).tolist() == [False, True, False]
-    assert evaluate_predicate(F.col("s").isin(["Google", "Apple"]), BATCH).tolist() == [True, True, False]
+    assert evaluate_predicate(F.col("s").isin(["Google", "Apple"]), BATCH).tolist() == [
+        True,
+        True,
+        False,
+    ]
     assert evaluate_predicate(F.col("s") == F.col("s"), BATCH).tolist() == [True, True, False]
 
 

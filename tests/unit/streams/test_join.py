@@ -10,7 +10,12 @@ from pystream.streams import MemorySink, MemorySource, MicroBatch, Stream, Trigg
 from pystream.streams import functions as F
 
 TABLE = MicroBatch.from_pylist(
-    [{"id": 1, "name": "one"}, {"id": 2, "name": "two"}, {"id": 2, "name": "deux"}, {"id": None, "name": "null"}],
+    [
+        {"id": 1, "name": "one"},
+        {"id": 2, "name": "two"},
+        {"id": 2, "name": "deux"},
+        {"id": None, "name": "null"},
+    ],
     {"id": "int64", "name": "str"},
 )
 
@@ -21,7 +26,9 @@ def test_stream_table_join(how: str) -> None:
     rows = [{"id": 2, "v": 10}, {"id": 3, "v": 11}, {"id": None, "v": 12}, {"id": 1, "v": 13}]
     source.add_data(rows)
     sink = MemorySink()
-    Stream.from_source(source).join(TABLE, "id", how).write_stream.trigger(Trigger.once()).sink(sink).run()
+    Stream.from_source(source).join(TABLE, "id", how).write_stream.trigger(Trigger.once()).sink(
+        sink
+    ).run()
     want = []
     for r in rows:
         matches = [t for t in TABLE.to_pylist() if t["id"] is not None and t["id"] == r["id"]]
@@ -32,11 +39,11 @@ def test_stream_table_join(how: str) -> None:
 
 
 side_st = st.lists(
-    st.fixed_dictionaries({"ts": st.integers(0, 40_000), "k": st.integers(0, 3), "x": st.integers(0, 99)}),
+    st.fixed_dictionaries(
+        {"ts": st.integers(0, 40_000), "k": st.integers(0, 3), "x": st.integers(0, 99)}
+    ),
     max_size=30,
 )
-
-
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -45,8 +52,12 @@ def test_windowed_stream_stream_join_matches_reference_without_late_rows(
     left: list[dict[str, Any]], right: list[dict[str, Any]], chunk: int
 ) -> None:
     # a delay longer than the time range makes no row late, so the result is the plain join
-    ls = MemorySource({"ts": "int64", "k": "int64", "x": "int64"}, name="left", max_records_per_trigger=chunk)
-    rs = MemorySource({"ts": "int64", "k": "int64", "x": "int64"}, name="right", max_records_per_trigger=chunk)
+    ls = MemorySource(
+        {"ts": "int64", "k": "int64", "x": "int64"}, name="left", max_records_per_trigger=chunk
+    )
+    rs = MemorySource(
+        {"ts": "int64", "k": "int64", "x": "int64"}, name="right", max_records_per_trigger=chunk
+    )
     ls.add_data(left)
     rs.add_data(right)
     lstream = Stream.from_source(ls).with_watermark("ts", 100_000)
@@ -54,7 +65,10 @@ def test_windowed_stream_stream_join_matches_reference_without_late_rows(
     sink = MemorySink()
     joined = lstream.join(rstream, "k", window=F.window("ts", 10_000))
     joined.write_stream.trigger(Trigger.available_now()).sink(sink).run()
-    got = sorted((r["window_start"], r["k"], r["ts"], r["x"], r["ts_right"], r["x_right"]) for r in sink.rows())
+    got = sorted(
+        (r["window_start"], r["k"], r["ts"], r["x"], r["ts_right"], r["x_right"])
+        for r in sink.rows()
+    )
     want = sorted(
         (a["ts"] // 10_000 * 10_000, a["k"], a["ts"], a["x"], b["ts"], b["x"])
         for a in left
@@ -71,8 +85,14 @@ def test_stream_stream_join_evicts_closed_windows_and_drops_late_rows(tmp_path: 
     late = MemorySink()
 
     def run_available() -> Any:
-        joined = Stream.from_source(ls).with_watermark("ts", 0).join(
-            Stream.from_source(rs).with_watermark("ts", 0, late_sink=late), "k", window=F.window("ts", 1_000)
+        joined = (
+            Stream.from_source(ls)
+            .with_watermark("ts", 0)
+            .join(
+                Stream.from_source(rs).with_watermark("ts", 0, late_sink=late),
+                "k",
+                window=F.window("ts", 1_000),
+            )
         )
         writer = joined.write_stream.checkpoint(tmp_path / "cp").trigger(Trigger.available_now())
         return writer.sink(sink).run()

@@ -51,7 +51,9 @@ def test_file_sink_replay_replaces_the_batch_file(tmp_path: Path) -> None:
 def test_csv_file_sink(tmp_path: Path) -> None:
     sink = FileSink(tmp_path / "out", format="csv")
     sink.open(tmp_path)
-    sink.write(MicroBatch.from_pylist([{"k": "a,b", "n": None}], {"k": "str", "n": "int64"}), 3, "append")
+    sink.write(
+        MicroBatch.from_pylist([{"k": "a,b", "n": None}], {"k": "str", "n": "int64"}), 3, "append"
+    )
     rows = list(csv.reader(sink.files()[0].open()))
     assert rows == [["k", "n"], ["a,b", ""]]
 

@@ -10,7 +10,9 @@ from pystream.streams.sources.base import cap_offsets
 
 
 @given(
-    st.dictionaries(st.integers(0, 5), st.tuples(st.integers(0, 50), st.integers(0, 50)), min_size=1),
+    st.dictionaries(
+        st.integers(0, 5), st.tuples(st.integers(0, 50), st.integers(0, 50)), min_size=1
+    ),
     st.one_of(st.none(), st.integers(1, 120)),
 )
 def test_cap_offsets_never_exceeds_the_cap_or_goes_backwards(parts: dict, cap: int | None) -> None:
