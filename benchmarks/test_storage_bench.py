@@ -22,7 +22,10 @@ import bisect
 import json
 import os
 import random
+import shutil
+import statistics
 import struct
+import time
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +35,16 @@ from pystream import _native
 from pystream.storage import LogConfig, PartitionLog
 
 RESULTS: dict[str, dict[str, float]] = {}
+TIMES: dict[str, list[float]] = {}  # per round, in order (rounds are paired)
+
+
+def _paired(subject: str, reference: str) -> float:
+    """Median over rounds of reference time / subject time (throughput
+    ratio), each round's pair measured back to back."""
+    pairs = zip(TIMES[reference], TIMES[subject], strict=True)
+    return statistics.median(r / s for r, s in pairs)
+
+
 MIB = 1 << 20
 HEADER = struct.Struct(">qiibIhiqqqhii")
 
@@ -71,12 +84,28 @@ def _keep(name: str, benchmark: Any, nbytes: int = 0, per_call: int = 1) -> None
     if stats is None:  # benchmarks disabled
         return
     s = stats.stats
+    TIMES[name] = list(s.data)
     RESULTS[name] = {
         "median_s": s.median / per_call,
         "min_s": s.min / per_call,
         "max_s": s.max / per_call,
         "rounds": s.rounds,
         **({"gb_per_s": nbytes / s.median / 1e9} if nbytes else {}),
+    }
+
+
+def _keep_manual(name: str, times: list[float], nbytes: int) -> None:
+    if len(times) < 2:  # benchmarks disabled: one untimed round
+        return
+    TIMES[name] = list(times)
+    times = sorted(times)
+    median = statistics.median(times)
+    RESULTS[name] = {
+        "median_s": median,
+        "min_s": times[0],
+        "max_s": times[-1],
+        "rounds": len(times),
+        "gb_per_s": nbytes / median / 1e9,
     }
 
 
@@ -98,39 +127,43 @@ def _batches(start: int) -> list[bytes]:
 
 
 PAYLOAD = _batches(0)
-PAYLOAD_BYTES = sum(len(b) for b in PAYLOAD)
+PAYLOAD_NEXT = _batches(1024)
+PAYLOAD_BYTES = sum(len(b) for b in PAYLOAD_NEXT)
 
 
 def test_append_1mib_batches(benchmark: Any, tmp_path: Path) -> None:
+    """Each round first times the reference (`os.write` of the same bytes to
+    a file in the same dir), then the log: paired rounds, so the load of a
+    shared machine hits both sides alike."""
     n = [0]
+    reference: list[float] = []
 
     def setup() -> tuple[tuple[PartitionLog], dict[str, Any]]:
         n[0] += 1
-        return (_open(tmp_path / f"bench-{n[0]}"),), {}
+        shutil.rmtree(tmp_path / str(n[0] - 1), ignore_errors=True)
+        d = tmp_path / str(n[0])
+        # A log that has seen its first batch (which records the leader
+        # epoch in an fsync'd checkpoint, once per epoch).
+        plog = _open(d / "bench-0")
+        plog.append(PAYLOAD[0])
+        fd = os.open(d / "plain.log", os.O_WRONLY | os.O_CREAT, 0o644)
+        os.write(fd, PAYLOAD[0])
+        os.sync()  # no dirty pages left to write back on either side
+        t = time.perf_counter()
+        for b in PAYLOAD_NEXT:
+            os.write(fd, b)
+        reference.append(time.perf_counter() - t)
+        os.close(fd)
+        os.sync()
+        return (plog,), {}
 
     def run(plog: PartitionLog) -> None:
-        for i, b in enumerate(PAYLOAD):
-            plog.append(b, i * 1024 + 1023)
+        for i, b in enumerate(PAYLOAD_NEXT):
+            plog.append(b, (i + 2) * 1024 - 1)
 
-    benchmark.pedantic(run, setup=setup, rounds=7)
+    benchmark.pedantic(run, setup=setup, rounds=9)
     _keep("append_1MiB_batches", benchmark, PAYLOAD_BYTES)
-
-
-def test_reference_os_write(benchmark: Any, tmp_path: Path) -> None:
-    n = [0]
-
-    def setup() -> tuple[tuple[int], dict[str, Any]]:
-        n[0] += 1
-        fd = os.open(tmp_path / f"plain-{n[0]}.log", os.O_WRONLY | os.O_CREAT, 0o644)
-        return (fd,), {}
-
-    def run(fd: int) -> None:
-        for b in PAYLOAD:
-            os.write(fd, b)
-        os.close(fd)
-
-    benchmark.pedantic(run, setup=setup, rounds=7)
-    _keep("reference_os_write", benchmark, PAYLOAD_BYTES)
+    _keep_manual("reference_os_write", reference, PAYLOAD_BYTES)
 
 
 # ---- sequential read ----
@@ -149,6 +182,24 @@ def read_log(tmp_path_factory: pytest.TempPathFactory) -> PartitionLog:
 
 
 def test_sequential_read(benchmark: Any, read_log: PartitionLog) -> None:
+    """Paired rounds: each first times the reference (`f.read(1 MiB)` over
+    the segment file, unbuffered), then the log's `read_bytes` pass."""
+    path = read_log.path / f"{0:020d}.log"
+    reference: list[float] = []
+
+    def plain() -> int:
+        total = 0
+        with open(path, "rb", buffering=0) as f:
+            while chunk := f.read(len(BIG)):
+                total += len(chunk)
+        return total
+
+    def setup() -> tuple[tuple[()], dict[str, Any]]:
+        t = time.perf_counter()
+        plain()
+        reference.append(time.perf_counter() - t)
+        return (), {}
+
     def run() -> int:
         off, total = 0, 0
         end = read_log.log_end_offset
@@ -158,22 +209,10 @@ def test_sequential_read(benchmark: Any, read_log: PartitionLog) -> None:
             off += 1024 * (len(data) // len(BIG))
         return total
 
-    assert benchmark.pedantic(run, rounds=7, warmup_rounds=1) == read_log.size_in_bytes
+    plain()  # warm the page cache
+    assert benchmark.pedantic(run, setup=setup, rounds=9) == read_log.size_in_bytes
     _keep("sequential_read", benchmark, read_log.size_in_bytes)
-
-
-def test_reference_plain_read(benchmark: Any, read_log: PartitionLog) -> None:
-    path = read_log.path / f"{0:020d}.log"
-
-    def run() -> int:
-        total = 0
-        with open(path, "rb", buffering=0) as f:
-            while chunk := f.read(len(BIG)):
-                total += len(chunk)
-        return total
-
-    assert benchmark.pedantic(run, rounds=7, warmup_rounds=1) == read_log.size_in_bytes
-    _keep("reference_plain_read", benchmark, read_log.size_in_bytes)
+    _keep_manual("reference_plain_read", reference, read_log.size_in_bytes)
 
 
 # ---- index lookup ----
@@ -237,7 +276,7 @@ def gib_log(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
     return path, rp
 
 
-def _tear(path: Path, rp: int) -> tuple[tuple[Path, int], dict[str, Any]]:
+def _tear(path: Path, rp: int) -> tuple[Path, int]:
     """Truncates the log to the recovery point, appends 8 MiB without a
     flush, tears the last batch, and drops the log without closing it."""
     plog, _ = PartitionLog.open(path, "bench", 0, LogConfig(), recovery_point=rp)
@@ -248,11 +287,11 @@ def _tear(path: Path, rp: int) -> tuple[tuple[Path, int], dict[str, Any]]:
     seg = path / f"{plog.segment_base_offsets[-1]:020d}.log"
     del plog
     os.truncate(seg, seg.stat().st_size - len(BIG) // 2)
-    return (path, rp), {}
+    return path, rp
 
 
-def _recover(path: Path, rp: int) -> _native.RecoveryReport:
-    plog, report = PartitionLog.open(path, "bench", 0, LogConfig(), recovery_point=rp)
+def _recover(path: Path, rp: int, recovery_point: int) -> _native.RecoveryReport:
+    plog, report = PartitionLog.open(path, "bench", 0, LogConfig(), recovery_point=recovery_point)
     assert plog.log_end_offset == rp + 7 * 1024
     del plog
     return report
@@ -260,14 +299,15 @@ def _recover(path: Path, rp: int) -> _native.RecoveryReport:
 
 def test_recovery_1gib_torn_tail(benchmark: Any, gib_log: tuple[Path, int]) -> None:
     path, rp = gib_log
-    report = benchmark.pedantic(_recover, setup=lambda: _tear(path, rp), rounds=5)
+    report = benchmark.pedantic(_recover, setup=lambda: ((*_tear(path, rp), rp), {}), rounds=5)
     assert report.dropped and report.bytes_validated == 7 * len(BIG)
     _keep("recovery_1GiB_torn_tail", benchmark)
 
 
 def test_reference_full_revalidation(benchmark: Any, gib_log: tuple[Path, int]) -> None:
     path, rp = gib_log
-    benchmark.pedantic(_recover, setup=lambda: _tear(path, 0) and ((path, rp), {}), rounds=2)
+    report = benchmark.pedantic(_recover, setup=lambda: ((*_tear(path, rp), 0), {}), rounds=2)
+    assert report.bytes_validated > 1024 * MIB
     _keep("reference_full_revalidation", benchmark)
 
 
@@ -283,8 +323,8 @@ def test_report_ratios(capsys: pytest.CaptureFixture[str]) -> None:
     if not needed <= RESULTS.keys():
         pytest.skip("benchmarks disabled (run `make bench`)")
     r = RESULTS
-    append = r["append_1MiB_batches"]["gb_per_s"] / r["reference_os_write"]["gb_per_s"]
-    read = r["sequential_read"]["gb_per_s"] / r["reference_plain_read"]["gb_per_s"]
+    append = _paired("append_1MiB_batches", "reference_os_write")
+    read = _paired("sequential_read", "reference_plain_read")
     lookup_us = r["index_lookup"]["median_s"] * 1e6
     recovery_s = r["recovery_1GiB_torn_tail"]["median_s"]
     summary = {

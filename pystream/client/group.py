@@ -81,8 +81,10 @@ def range_assign(
     return out
 
 
-async def find_coordinator(cluster: Cluster, group_id: str, attempts: int = 50) -> BrokerConnection:
-    """The connection to the group's coordinator (retrying while it loads)."""
+async def coordinator_address(
+    cluster: Cluster, group_id: str, attempts: int = 50
+) -> tuple[str, int]:
+    """HOST, PORT of the group's coordinator (retrying while it loads)."""
     for attempt in range(attempts):
         conn = await cluster.any_connection()
         if conn.version_for(ApiKey.FIND_COORDINATOR) >= 4:
@@ -95,11 +97,16 @@ async def find_coordinator(cluster: Cluster, group_id: str, attempts: int = 50) 
             resp = await conn.request(FindCoordinatorRequest(key=group_id, key_type=0))
             code, msg, host, port = resp.error_code, resp.error_message, resp.host, resp.port
         if code == 0:
-            return await cluster.connection(host, port)
+            return host, port
         if code not in RETRIABLE or attempt == attempts - 1:
             raise KafkaError(code, msg, context=f"find coordinator for group {group_id!r}")
         await asyncio.sleep(min(0.05 * (attempt + 1), 0.5))
     raise AssertionError("unreachable")
+
+
+async def find_coordinator(cluster: Cluster, group_id: str) -> BrokerConnection:
+    """The cluster's (shared) connection to the group's coordinator."""
+    return await cluster.connection(*await coordinator_address(cluster, group_id))
 
 
 async def _retry(fn: Callable[[], Awaitable[T]], attempts: int = 50) -> T:
@@ -349,6 +356,7 @@ class GroupMember:
         self.assignment: dict[str, list[int]] = {}
         self.rebalance_needed = False
         self._conn: BrokerConnection | None = None
+        self._stale = False  # the coordinator moved or the connection broke
         self._heartbeat: asyncio.Task[None] | None = None
 
     @property
@@ -356,8 +364,15 @@ class GroupMember:
         return sorted((t, p) for t, ps in self.assignment.items() for p in ps)
 
     async def _coordinator(self) -> BrokerConnection:
-        if self._conn is None or self._conn._closed:
-            self._conn = await find_coordinator(self.cluster, self.group_id)
+        # A connection of its own: a broker answers a connection's requests in
+        # order, so a JoinGroup waiting for the rebalance must not hold up
+        # anyone's fetches (or another member's heartbeats) behind it.
+        if self._conn is None or self._conn._closed or self._stale:
+            old, self._conn, self._stale = self._conn, None, False
+            if old is not None:
+                await old.close()
+            host, port = await coordinator_address(self.cluster, self.group_id)
+            self._conn = await BrokerConnection(host, port, self.cluster.client_id).connect()
         return self._conn
 
     async def join(self) -> dict[str, list[int]]:
@@ -368,7 +383,7 @@ class GroupMember:
             try:
                 done = await self._join_once()
             except KafkaConnectionError:
-                self._conn = None
+                self._stale = True
                 done = False
             if done:
                 self._heartbeat = asyncio.get_running_loop().create_task(self._heartbeat_loop())
@@ -438,7 +453,7 @@ class GroupMember:
         if code == E.REBALANCE_IN_PROGRESS:
             return False
         if code in RETRIABLE:
-            self._conn = None
+            self._stale = True
             return False
         raise KafkaError(code, context=f"{what} group {self.group_id!r}")
 
@@ -474,14 +489,14 @@ class GroupMember:
                 )
                 code = resp.error_code
             except (KafkaConnectionError, KafkaError):
-                self._conn = None
+                self._stale = True
                 continue
             if code == 0:
                 continue
             if code == E.UNKNOWN_MEMBER_ID:
                 self.member_id = ""
             elif code in RETRIABLE:
-                self._conn = None
+                self._stale = True
                 continue
             self.rebalance_needed = True
             return
@@ -527,6 +542,7 @@ class GroupMember:
         """Leaves the group at once (static members stay until their session ends)."""
         await self._stop_heartbeat()
         if not self.member_id or self.group_instance_id is not None:
+            await self.close()
             return
         with contextlib.suppress(KafkaConnectionError, KafkaError):
             conn = await self._coordinator()
@@ -538,3 +554,11 @@ class GroupMember:
             await conn.request(request)
         self.member_id = ""
         self.assignment = {}
+        await self.close()
+
+    async def close(self) -> None:
+        """Stops heartbeating and closes the coordinator connection (no LeaveGroup)."""
+        await self._stop_heartbeat()
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None

@@ -1,7 +1,8 @@
 """One client connection: framing, flow control and in-order request handling.
 
-`KafkaConnection` is a thin `asyncio.Protocol`. It feeds received bytes to
-the sans-IO `FrameDecoder`, queues whole frames, and owns flow control in
+`KafkaConnection` is a thin `asyncio.BufferedProtocol`: the socket reads
+into buffers the sans-IO `FrameReceiver` hands out (large requests straight
+into a buffer of their own size), whole frames are queued, and owns flow control in
 both directions: reading pauses while too many requests wait, and response
 writing waits while the transport's buffer is above its high-water mark.
 A single task per connection answers the queued requests strictly in order,
@@ -22,8 +23,8 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from pystream.protocol.errors import ProtocolError
-from pystream.protocol.frame import FrameDecoder
 from pystream.protocol.types import FileSlice
+from pystream.server.framing import FrameReceiver
 
 if TYPE_CHECKING:
     from pystream.server.dispatcher import Dispatcher
@@ -53,10 +54,10 @@ class _FdFile:
         return 0
 
 
-class KafkaConnection(asyncio.Protocol):
+class KafkaConnection(asyncio.BufferedProtocol):
     def __init__(self, dispatcher: Dispatcher, max_frame_size: int, zero_copy: bool) -> None:
         self._dispatcher = dispatcher
-        self._decoder = FrameDecoder(max_frame_size)
+        self._receiver = FrameReceiver(max_frame_size)
         self._frames: collections.deque[memoryview | bytes] = collections.deque()
         self._wakeup: asyncio.Future[None] | None = None
         self._drain: asyncio.Future[None] | None = None
@@ -81,10 +82,13 @@ class KafkaConnection(asyncio.Protocol):
             return
         self._task = asyncio.get_running_loop().create_task(self._serve())
 
-    def data_received(self, data: bytes) -> None:
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self._receiver.get_buffer()
+
+    def buffer_updated(self, nbytes: int) -> None:
         self.last_active = time.monotonic()
         try:
-            frames = self._decoder.feed(data)
+            frames = self._receiver.buffer_updated(nbytes)
         except ProtocolError as e:
             log.warning("closing connection from %s: %s", self.peer, e)
             self.close()
@@ -164,6 +168,8 @@ class KafkaConnection(asyncio.Protocol):
         if transport is None or transport.is_closing():
             return
         loop = asyncio.get_running_loop()
+        if len(chunks) > 1 and not any(isinstance(c, FileSlice) for c in chunks):
+            chunks = [b"".join(chunks)] if sum(map(len, chunks)) < 65536 else chunks
         for chunk in chunks:
             if isinstance(chunk, FileSlice):
                 if chunk.length == 0:

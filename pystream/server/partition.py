@@ -109,7 +109,13 @@ class Partition:
                 )
             if check.error != ErrorCode.NONE:
                 return AppendResult(check.error, log_start_offset=self.log_start_offset)
-        buf = bytearray(records)
+        # Large requests arrive in a writable buffer of their own (see
+        # server/framing.py): validate and stamp in place, no copy.
+        buf = (
+            records
+            if isinstance(records, memoryview) and not records.readonly
+            else bytearray(records)
+        )
         now = int(time.time() * 1000)
         try:
             info = _native.validate_and_assign(

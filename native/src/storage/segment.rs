@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
-use super::batch_reader::{read_header, BatchInfo};
+use super::batch_reader::{BatchInfo, HeaderCursor};
 use super::config::LogConfig;
 use super::error::{IoContext, Result, StorageError};
 use super::offset_index::OffsetIndex;
@@ -215,9 +215,14 @@ impl LogSegment {
         }
     }
 
-    /// Header of the batch at `pos`; `None` at the end of the segment.
-    pub fn header_at(&self, pos: u64) -> Result<Option<BatchInfo>> {
-        match read_header(&self.log, &self.log_path, pos, self.size)? {
+    /// A cursor for header walks over this segment.
+    pub fn cursor(&self) -> HeaderCursor<'_> {
+        HeaderCursor::new(&self.log, &self.log_path, self.size)
+    }
+
+    /// Header of the batch at `pos` through `cur`; `None` at the end.
+    pub fn header_at(&self, cur: &mut HeaderCursor<'_>, pos: u64) -> Result<Option<BatchInfo>> {
+        match cur.header(pos)? {
             None => Ok(None),
             Some(Ok(b)) => Ok(Some(b)),
             Some(Err(e)) => Err(self.corrupt(pos, e.to_string())),
@@ -226,9 +231,14 @@ impl LogSegment {
 
     /// Position and header of the first batch at or after `from_pos` whose
     /// last offset is `>= offset`, starting from the index.
-    pub fn translate_offset(&self, offset: i64, from_pos: u64) -> Result<Option<(u64, BatchInfo)>> {
+    pub fn translate_offset(
+        &self,
+        offset: i64,
+        from_pos: u64,
+    ) -> Result<Option<(u64, BatchInfo)>> {
+        let mut cur = self.cursor();
         let mut pos = self.offset_index.lookup(offset).1.max(from_pos);
-        while let Some(b) = self.header_at(pos)? {
+        while let Some(b) = self.header_at(&mut cur, pos)? {
             if b.last_offset >= offset {
                 return Ok(Some((pos, b)));
             }
@@ -260,8 +270,9 @@ impl LogSegment {
         let end = if limit >= hard_end {
             hard_end
         } else {
+            let mut cur = self.cursor();
             let mut p = self.offset_index.lookup_position(limit).1.max(start);
-            while let Some(b) = self.header_at(p)? {
+            while let Some(b) = self.header_at(&mut cur, p)? {
                 if p + b.size > limit {
                     break;
                 }
@@ -285,8 +296,9 @@ impl LogSegment {
         start_offset: i64,
     ) -> Result<Option<(u64, BatchInfo)>> {
         let (_, ts_offset) = self.time_index.lookup(timestamp);
+        let mut cur = self.cursor();
         let mut pos = self.offset_index.lookup(ts_offset.max(start_offset)).1;
-        while let Some(b) = self.header_at(pos)? {
+        while let Some(b) = self.header_at(&mut cur, pos)? {
             if b.max_timestamp >= timestamp && b.last_offset >= start_offset {
                 return Ok(Some((pos, b)));
             }
@@ -332,7 +344,10 @@ impl LogSegment {
             .last_entry()
             .unwrap_or((-1, self.base_offset));
         self.bytes_since_last_index_entry = 0;
-        while let Some(b) = self.header_at(pos)? {
+        let log = Arc::clone(&self.log);
+        let path = self.log_path.clone();
+        let mut cur = HeaderCursor::new(&log, &path, self.size);
+        while let Some(b) = self.header_at(&mut cur, pos)? {
             if b.max_timestamp > self.max_timestamp {
                 self.max_timestamp = b.max_timestamp;
                 self.offset_of_max_timestamp = b.last_offset;
@@ -341,7 +356,7 @@ impl LogSegment {
             self.next_offset = b.last_offset + 1;
             pos += b.size;
         }
-        self.first_batch_timestamp = self.header_at(0)?.map(|b| b.max_timestamp);
+        self.first_batch_timestamp = self.header_at(&mut cur, 0)?.map(|b| b.max_timestamp);
         Ok(())
     }
 

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use crate::record::header::verify_crc;
 use crate::record::RecordError;
 
-use super::batch_reader::{read_header, BatchWalker};
+use super::batch_reader::{BatchWalker, HeaderCursor};
 use super::config::LogConfig;
 use super::error::{IoContext, Result, StorageError};
 use super::segment::LogSegment;
@@ -119,14 +119,17 @@ impl LogSegment {
             .time_index
             .last_entry()
             .unwrap_or((-1, self.base_offset));
+        let log = Arc::clone(&self.log);
+        let path = self.log_path.clone();
+        let mut cur = HeaderCursor::new(&log, &path, self.size);
         self.first_batch_timestamp = None;
-        if let Some(Ok(b)) = read_header(&self.log, &self.log_path, 0, self.size)? {
+        if let Some(Ok(b)) = cur.header(0)? {
             self.first_batch_timestamp = Some(b.max_timestamp);
         }
         self.bytes_since_last_index_entry = 0;
         let mut pos = start;
         loop {
-            match read_header(&self.log, &self.log_path, pos, self.size)? {
+            match cur.header(pos)? {
                 Some(Ok(b)) if b.last_offset < rp => {
                     if b.max_timestamp > self.max_timestamp {
                         self.max_timestamp = b.max_timestamp;

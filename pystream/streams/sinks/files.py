@@ -3,9 +3,10 @@
 `FileSink(directory)` writes each batch to its own file, `part-<batch id>.<ext>`, through a
 temporary name and a rename: a replayed batch replaces its file, so the directory's contents
 are exactly-once. `JsonLinesFile(path)` appends every batch to one file and keeps a small
-journal beside it (`<path>.batches`: last batch id and file length); a replayed batch first
-truncates whatever a crashed attempt left after the recorded length, and a batch already
-recorded is skipped.
+journal beside it (`<path>.batches`: query id, last batch id and file length); a replayed
+batch first truncates whatever a crashed attempt left after the recorded length, and a
+batch already recorded is skipped. A different query (another checkpoint) starts the file
+afresh.
 """
 
 from __future__ import annotations
@@ -85,18 +86,24 @@ class JsonLinesFile(Sink):
         self.path = Path(path)
         self.journal = self.path.with_name(self.path.name + ".batches")
         self._fh: Any = None
+        self._query_id: str | None = None
 
     def _recorded(self) -> tuple[int, int]:
         if not self.journal.exists():
             return -1, 0
         entry = json.loads(self.journal.read_text())
+        if entry.get("query_id") != self._query_id:
+            return -1, 0
         return int(entry["batch_id"]), int(entry["length"])
 
     def open(self, checkpoint: Path) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        meta = checkpoint / "metadata"
+        self._query_id = json.loads(meta.read_text())["id"] if meta.exists() else None
         last, length = self._recorded()
-        if last < 0 and self.path.exists():
-            self.path.unlink()  # a fresh query starts a fresh file
+        if last < 0:
+            self.journal.unlink(missing_ok=True)
+            self.path.unlink(missing_ok=True)  # a new query starts a new file
         self._fh = open(self.path, "ab")  # noqa: SIM115 (held open across batches)
         self._fh.truncate(length)
 
@@ -109,7 +116,7 @@ class JsonLinesFile(Sink):
         self._fh.write(json_lines(batch))
         self._fh.flush()
         os.fsync(self._fh.fileno())
-        entry = {"batch_id": batch_id, "length": self._fh.tell()}
+        entry = {"query_id": self._query_id, "batch_id": batch_id, "length": self._fh.tell()}
         write_atomic(self.journal, json.dumps(entry).encode())
 
     def close(self) -> None:

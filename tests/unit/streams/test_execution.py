@@ -192,3 +192,57 @@ def test_starting_offsets_latest_and_by_timestamp(tmp_path: Path) -> None:
 def test_offsets_entries_round_trip() -> None:
     plan = BatchPlan(3, {"s": {0: 1}}, {"s": {0: 5, 1: 2}}, 1234, final=True)
     assert BatchPlan.from_entry(json.loads(json.dumps(plan.to_entry()))) == plan
+
+
+KILL_SCRIPT = """
+import os, sys
+from pystream.streams import FileSink, MemorySource, Stream, Trigger
+from pystream.streams import functions as F
+
+point, batch, checkpoint, out = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+source = MemorySource({"ts": "int64", "key": "str", "v": "int64"}, max_records_per_trigger=13)
+source.add_data([{"ts": (i * 7_919) % 50_000 + i * 300, "key": "abc"[i % 3], "v": i} for i in range(120)])
+source.end_input()
+counts = (
+    Stream.from_source(source).with_watermark("ts", "5 seconds")
+    .group_by(F.window("ts", "10 seconds"), "key").agg(F.count().alias("n"), F.sum("v").alias("s"))
+)
+
+def die(p, b):
+    if point != "none" and (p, b) == (point, batch):
+        os._exit(137)  # like SIGKILL: no finally blocks, no flushing, no clean-up
+
+writer = counts.write_stream.trigger(Trigger.available_now()).checkpoint(checkpoint)
+writer.sink(FileSink(out))._fail_at(die).run()
+"""
+
+
+@pytest.mark.parametrize("point", ["after_offsets", "after_sink", "after_state"])
+def test_process_killed_mid_batch_then_restarted(tmp_path: Path, point: str) -> None:
+    import subprocess
+    import sys
+
+    script = tmp_path / "job.py"
+    script.write_text(KILL_SCRIPT)
+
+    def run(name: str, fail: str) -> subprocess.CompletedProcess[str]:
+        args = [
+            sys.executable,
+            str(script),
+            fail,
+            "4",
+            str(tmp_path / f"{name}-cp"),
+            str(tmp_path / name),
+        ]
+        return subprocess.run(args, capture_output=True, text=True, timeout=120)
+
+    assert run("clean", "none").returncode == 0
+    assert run("killed", point).returncode == 137
+    restarted = run("killed", "none")
+    assert restarted.returncode == 0, restarted.stderr
+
+    def output(name: str) -> list[str]:
+        return [p.read_text() for p in sorted((tmp_path / name).glob("part-*"))]
+
+    assert output("killed") == output("clean")
+    assert len(output("clean")) > 3

@@ -66,20 +66,33 @@ def test_parquet_file_sink(tmp_path: Path) -> None:
     assert pq.read_table(sink.files()[0]).to_pylist() == [{"k": "a", "n": 1, "raw": b"a"}]
 
 
+def _checkpoint(tmp_path: Path, query_id: str) -> Path:
+    cp = tmp_path / query_id
+    cp.mkdir(exist_ok=True)
+    (cp / "metadata").write_text(json.dumps({"id": query_id}))
+    return cp
+
+
 def test_single_json_lines_file_drops_a_crashed_attempts_partial_write(tmp_path: Path) -> None:
     path = tmp_path / "out.jsonl"
+    cp = _checkpoint(tmp_path, "q1")
     sink = JsonLinesFile(path)
-    sink.open(tmp_path)
+    sink.open(cp)
     sink.write(batch(("a", 1)), 0, "append")
     sink.close()
     with open(path, "ab") as f:
         f.write(b'{"k": "half-writ')  # a crash in the middle of batch 1
     sink = JsonLinesFile(path)
-    sink.open(tmp_path)
+    sink.open(cp)
     sink.write(batch(("b", 2)), 1, "append")
     sink.write(batch(("b", 2)), 1, "append")  # replayed after the write but before commit
     sink.close()
     assert [json.loads(x)["k"] for x in path.read_text().splitlines()] == ["a", "b"]
+    other = JsonLinesFile(path)  # another query writing to the same path starts afresh
+    other.open(_checkpoint(tmp_path, "q2"))
+    other.write(batch(("c", 3)), 0, "append")
+    other.close()
+    assert [json.loads(x)["k"] for x in path.read_text().splitlines()] == ["c"]
 
 
 def test_console_sink_prints_a_table(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,0 +1,85 @@
+"""Receiving request frames with as few copies as the kernel allows.
+
+`FrameReceiver` is the sans-IO half of an `asyncio.BufferedProtocol`: the
+event loop asks it for a buffer (`get_buffer`) and tells it how many bytes
+arrived (`buffer_updated`). Small requests land in a reusable scratch
+buffer and are copied out whole. A large request gets its own `bytearray`
+of exactly its size, and the socket reads straight into it; the frame is
+then handed over as a writable `memoryview`, so the produce path can
+validate and stamp record batches in place and append them to the log
+without another copy.
+
+Sizes are checked before any allocation: negative or above the limit is a
+`ProtocolError` and the connection must be closed.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from pystream.protocol.errors import FrameTooLargeError, InvalidRequestError
+
+_SIZE = struct.Struct(">i")
+SCRATCH_SIZE = 64 * 1024
+
+
+class FrameReceiver:
+    __slots__ = ("_big", "_big_filled", "_scratch", "_start", "_end", "frames", "max_frame_size")
+
+    def __init__(self, max_frame_size: int) -> None:
+        self.max_frame_size = max_frame_size
+        self._scratch = bytearray(SCRATCH_SIZE)
+        self._start = 0  # first unparsed byte in scratch
+        self._end = 0  # one past the last received byte in scratch
+        self._big: bytearray | None = None
+        self._big_filled = 0
+        self.frames: list[memoryview | bytes] = []
+
+    def get_buffer(self) -> memoryview:
+        if self._big is not None:
+            return memoryview(self._big)[self._big_filled :]
+        if self._end == len(self._scratch):
+            self._compact()
+        return memoryview(self._scratch)[self._end :]
+
+    def buffer_updated(self, nbytes: int) -> list[memoryview | bytes]:
+        """Accounts for `nbytes` received; returns the frames now complete."""
+        frames: list[memoryview | bytes] = []
+        if self._big is not None:
+            self._big_filled += nbytes
+            if self._big_filled == len(self._big):
+                frames.append(memoryview(self._big))
+                self._big = None
+            return frames
+        self._end += nbytes
+        scratch = self._scratch
+        while self._end - self._start >= 4:
+            size = _SIZE.unpack_from(scratch, self._start)[0]
+            if size < 0:
+                raise InvalidRequestError(f"negative frame size {size}")
+            if size > self.max_frame_size:
+                raise FrameTooLargeError(
+                    f"frame of {size} bytes exceeds socket.request.max.bytes ({self.max_frame_size})"
+                )
+            body = self._start + 4
+            have = self._end - body
+            if have >= size:
+                frames.append(bytes(scratch[body : body + size]))
+                self._start = body + size
+                continue
+            if size > len(scratch) - body:
+                # Too big for the scratch space left: give it its own buffer
+                # and let the socket fill the rest directly.
+                big = bytearray(size)
+                big[:have] = scratch[body : self._end]
+                self._big, self._big_filled = big, have
+                self._start = self._end = 0
+            break
+        if self._start == self._end:
+            self._start = self._end = 0
+        return frames
+
+    def _compact(self) -> None:
+        pending = self._end - self._start
+        self._scratch[:pending] = self._scratch[self._start : self._end]
+        self._start, self._end = 0, pending

@@ -1,0 +1,70 @@
+import struct
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pystream.protocol.errors import FrameTooLargeError, InvalidRequestError
+from pystream.server.framing import SCRATCH_SIZE, FrameReceiver
+
+
+def _feed(rx: FrameReceiver, data: bytes, chunk: int) -> list[bytes]:
+    out: list[bytes] = []
+    pos = 0
+    while pos < len(data):
+        buf = rx.get_buffer()
+        n = min(len(buf), chunk, len(data) - pos)
+        buf[:n] = data[pos : pos + n]
+        pos += n
+        out += [bytes(f) for f in rx.buffer_updated(n)]
+    return out
+
+
+@settings(deadline=None, max_examples=60)
+@given(
+    sizes=st.lists(
+        st.one_of(
+            st.integers(0, 300),
+            st.integers(SCRATCH_SIZE - 10, SCRATCH_SIZE + 10),
+            st.integers(100_000, 300_000),
+        ),
+        max_size=8,
+    ),
+    chunk=st.sampled_from([997, 4096, 65536, 1 << 20]),
+)
+def test_frames_survive_any_chunking(sizes: list[int], chunk: int) -> None:
+    bodies = [bytes([i % 251]) * n for i, n in enumerate(sizes)]
+    stream = b"".join(struct.pack(">i", len(b)) + b for b in bodies)
+    rx = FrameReceiver(1 << 20)
+    assert _feed(rx, stream, chunk) == bodies
+
+
+def test_large_frames_are_writable_views() -> None:
+    rx = FrameReceiver(1 << 20)
+    body = b"x" * 200_000
+    frames = []
+    data = struct.pack(">i", len(body)) + body
+    pos = 0
+    while pos < len(data):
+        buf = rx.get_buffer()
+        n = min(len(buf), len(data) - pos)
+        buf[:n] = data[pos : pos + n]
+        pos += n
+        frames += rx.buffer_updated(n)
+    assert len(frames) == 1 and isinstance(frames[0], memoryview) and not frames[0].readonly
+
+
+@pytest.mark.parametrize("size, error", [(-1, InvalidRequestError), (2 << 20, FrameTooLargeError)])
+def test_bad_sizes_fail_before_allocating(size: int, error: type[Exception]) -> None:
+    rx = FrameReceiver(1 << 20)
+    buf = rx.get_buffer()
+    buf[:4] = struct.pack(">i", size)
+    with pytest.raises(error):
+        rx.buffer_updated(4)
+
+
+@given(sizes=st.lists(st.integers(0, 40), max_size=6), chunk=st.integers(1, 7))
+def test_tiny_chunks(sizes: list[int], chunk: int) -> None:
+    bodies = [bytes([i]) * n for i, n in enumerate(sizes)]
+    stream = b"".join(struct.pack(">i", len(b)) + b for b in bodies)
+    assert _feed(FrameReceiver(1 << 20), stream, chunk) == bodies
