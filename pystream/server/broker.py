@@ -104,7 +104,12 @@ class Broker:
             stop = getattr(service, "stop", None)
             if stop is not None:
                 await stop()
-        # Let in-flight requests finish, then close what is left.
+        # Answer long-polling fetches now, let in-flight requests finish,
+        # then close what is left.
+        if self.topics is not None:
+            for topic in self.topics.topics.values():
+                for p in topic.partitions:
+                    p.close_waiters()
         deadline = time.monotonic() + grace_s
         while time.monotonic() < deadline and any(not c.idle for c in self.dispatcher.connections):
             await asyncio.sleep(0.02)

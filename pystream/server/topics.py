@@ -229,6 +229,7 @@ class TopicRegistry:
         if now - self._last_retention >= interval:
             self._last_retention = now
             await broker.run_blocking(self.logs.enforce_retention)
+        await broker.run_blocking(self.logs.flush_dirty)
         checkpoint_every = self.config["log.flush.offset.checkpoint.interval.ms"] / 1000
         if now - self._last_checkpoint >= checkpoint_every:
             self._last_checkpoint = now
