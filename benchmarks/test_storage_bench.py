@@ -161,7 +161,7 @@ def test_append_1mib_batches(benchmark: Any, tmp_path: Path) -> None:
         for i, b in enumerate(PAYLOAD_NEXT):
             plog.append(b, (i + 2) * 1024 - 1)
 
-    benchmark.pedantic(run, setup=setup, rounds=9)
+    benchmark.pedantic(run, setup=setup, rounds=15)
     _keep("append_1MiB_batches", benchmark, PAYLOAD_BYTES)
     _keep_manual("reference_os_write", reference, PAYLOAD_BYTES)
 

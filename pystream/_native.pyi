@@ -194,7 +194,9 @@ def decode_columns(
 
 # ---- storage layer (native/src/py/storage.rs) ----
 from collections.abc import Iterator  # noqa: E402
+from typing import final  # noqa: E402
 
+@final
 class LogSlice:
     """Whole batches of one segment file; keeps the file open while alive."""
 
@@ -211,6 +213,7 @@ class LogSlice:
     def __len__(self) -> int: ...
     def __iter__(self) -> Iterator[int]: ...
 
+@final
 class RecoveryReport:
     @property
     def recovery_point(self) -> int: ...
@@ -233,6 +236,7 @@ class RecoveryReport:
     @property
     def dropped_bytes(self) -> int: ...
 
+@final
 class LogAppendInfo:
     @property
     def first_offset(self) -> int: ...
@@ -251,6 +255,7 @@ class LogAppendInfo:
     @property
     def rolled(self) -> bool: ...
 
+@final
 class RetentionResult:
     @property
     def deleted_segments(self) -> list[int]: ...
@@ -259,6 +264,7 @@ class RetentionResult:
     @property
     def log_start_offset(self) -> int: ...
 
+@final
 class PartitionLog:
     @staticmethod
     def open(

@@ -8,6 +8,7 @@ from pystream import __version__
 from pystream.cli.bench import bench
 from pystream.cli.broker import broker
 from pystream.cli.consume import consume
+from pystream.cli.nexmark import nexmark
 from pystream.cli.produce import produce
 from pystream.cli.topics import topics
 
@@ -18,7 +19,7 @@ def main() -> None:
     """pystream: a Kafka-compatible event streaming platform."""
 
 
-for command in (broker, topics, produce, consume, bench):
+for command in (broker, topics, produce, consume, bench, nexmark):
     main.add_command(command)
 
 if __name__ == "__main__":

@@ -136,6 +136,8 @@ class LogManager:
             for tp, plog in pool.map(open_one, found):
                 self._logs[tp] = plog
         if found:
+            # Recovery flushed what it re-validated: record it at once.
+            self.checkpoint()
             log.info("loaded %d partitions from %s", len(found), self.data_dir)
 
     # ---- partitions ----
@@ -227,7 +229,8 @@ class LogManager:
             try:
                 r = plog.enforce_retention(now_ms=now_ms)
             except _native.StorageError as e:
-                log.error("retention failed for %s-%d: %s", tp[0], tp[1], e)
+                if self.find(*tp) is plog:  # else deleted meanwhile
+                    log.error("retention failed for %s-%d: %s", tp[0], tp[1], e)
                 continue
             if r.deleted_segments:
                 deleted[tp] = r.deleted_bytes
@@ -244,7 +247,12 @@ class LogManager:
         for tp, plog in self._snapshot():
             flush_ms = plog.log_config.flush_ms
             if flush_ms < 2**63 - 1 and now - plog.last_flush_ms >= flush_ms:
-                plog.flush()
+                try:
+                    plog.flush()
+                except _native.StorageError:
+                    if self.find(*tp) is plog:
+                        raise
+                    continue
                 flushed.append(tp)
         return flushed
 

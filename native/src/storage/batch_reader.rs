@@ -108,7 +108,10 @@ impl<'a> HeaderCursor<'a> {
 
     /// The header of the batch at `pos`: `Ok(None)` at the end,
     /// `Ok(Some(Err(_)))` for a bad header.
-    pub fn header(&mut self, pos: u64) -> Result<Option<std::result::Result<BatchInfo, RecordError>>> {
+    pub fn header(
+        &mut self,
+        pos: u64,
+    ) -> Result<Option<std::result::Result<BatchInfo, RecordError>>> {
         if pos >= self.log_size {
             return Ok(None);
         }
@@ -116,11 +119,16 @@ impl<'a> HeaderCursor<'a> {
         let inside = pos >= self.start && pos + want as u64 <= self.start + self.len as u64;
         if !inside {
             let n = (self.log_size - pos).min(CURSOR_BYTES as u64) as usize;
-            self.file.read_exact_at(&mut self.buf[..n], pos).at(self.path)?;
+            self.file
+                .read_exact_at(&mut self.buf[..n], pos)
+                .at(self.path)?;
             (self.start, self.len) = (pos, n);
         }
         let at = (pos - self.start) as usize;
-        Ok(Some(BatchInfo::parse(&self.buf[at..at + want], self.log_size - pos)))
+        Ok(Some(BatchInfo::parse(
+            &self.buf[at..at + want],
+            self.log_size - pos,
+        )))
     }
 }
 

@@ -1,8 +1,8 @@
 //! The partition log: segments in a directory, with the log start offset,
 //! log end offset and recovery point (Kafka's `LocalLog` plus the storage
-//! half of `UnifiedLog`). Appends, rolls and flushes live here; reads and
-//! lookups in `log_read.rs`; truncation and retention in `log_retention.rs`;
-//! opening and recovery in `log_loader.rs`.
+//! half of `UnifiedLog`). Appends and rolls live here; flushes in
+//! `log_flush.rs`; reads and lookups in `log_read.rs`; truncation and
+//! retention in `log_retention.rs`; opening and recovery in `log_loader.rs`.
 //!
 //! Invariants: at least one segment; `log_start_offset <= log_end_offset`;
 //! everything below `recovery_point` has been fsynced. Not thread-safe:
@@ -15,9 +15,8 @@ use std::sync::Arc;
 use crate::record::RecordError;
 
 use super::batch_reader::BatchInfo;
-use super::checkpoint::sync_dir;
 use super::config::LogConfig;
-use super::error::{IoContext, Result, StorageError};
+use super::error::{Result, StorageError};
 use super::leader_epoch::LeaderEpochCache;
 use super::segment::LogSegment;
 use super::segments::Segments;
@@ -32,6 +31,9 @@ pub struct Log {
     pub(super) last_flush_ms: i64,
     /// A segment file was created or removed since the last flush.
     pub(super) dir_dirty: bool,
+    /// Bumped by every truncation: a flush planned before one must not
+    /// move the recovery point over bytes that were replaced since.
+    pub(super) truncations: u64,
     pub(super) epochs: LeaderEpochCache,
     pub(super) closed: bool,
 }
@@ -62,28 +64,6 @@ pub struct LogSlice {
     pub position: u64,
     pub length: u64,
     pub first_offset: i64,
-}
-
-/// Files to fsync to move the recovery point to `up_to`. Built under the
-/// log's lock, executed without it.
-#[derive(Debug, Default)]
-pub struct FlushPlan {
-    pub files: Vec<(Arc<File>, PathBuf)>,
-    pub dir: Option<PathBuf>,
-    pub up_to: i64,
-    pub messages: i64,
-}
-
-impl FlushPlan {
-    pub fn execute(&self) -> Result<()> {
-        for (f, path) in &self.files {
-            f.sync_data().at(path)?;
-        }
-        if let Some(d) = &self.dir {
-            sync_dir(d)?;
-        }
-        Ok(())
-    }
 }
 
 /// Parses the batch headers of an append buffer: whole v2 batches only.
@@ -265,70 +245,5 @@ impl Log {
             .insert(LogSegment::create(&self.dir, base, &self.config, now_ms)?);
         self.dir_dirty = true;
         Ok(base)
-    }
-
-    /// What to fsync so that everything below `up_to` (default: the log
-    /// end offset) is durable.
-    pub fn flush_plan(&self, up_to: Option<i64>) -> Result<FlushPlan> {
-        self.check_open()?;
-        let leo = self.log_end_offset();
-        let up_to = up_to.unwrap_or(leo).min(leo);
-        let mut plan = FlushPlan {
-            up_to,
-            messages: if up_to == leo {
-                self.unflushed_messages
-            } else {
-                0
-            },
-            dir: self.dir_dirty.then(|| self.dir.clone()),
-            ..Default::default()
-        };
-        if up_to <= self.recovery_point && !self.dir_dirty {
-            return Ok(plan);
-        }
-        for seg in self.segments.from_floor(self.recovery_point) {
-            if seg.base_offset() >= up_to && seg.base_offset() > self.recovery_point {
-                break;
-            }
-            for f in seg.files() {
-                plan.files.push((f, seg.log_path().to_path_buf()));
-            }
-        }
-        Ok(plan)
-    }
-
-    /// Records a finished plan: moves the recovery point.
-    pub fn complete_flush(&mut self, plan: &FlushPlan, now_ms: i64) {
-        self.recovery_point = self.recovery_point.max(plan.up_to);
-        self.unflushed_messages = (self.unflushed_messages - plan.messages).max(0);
-        if plan.dir.is_some() {
-            self.dir_dirty = false;
-        }
-        self.last_flush_ms = now_ms;
-    }
-
-    /// fsyncs everything below `up_to` (default: all) and moves the
-    /// recovery point.
-    pub fn flush(&mut self, up_to: Option<i64>, now_ms: i64) -> Result<()> {
-        let plan = self.flush_plan(up_to)?;
-        plan.execute()?;
-        self.complete_flush(&plan, now_ms);
-        Ok(())
-    }
-
-    /// Trims the active segment's indexes, fsyncs everything, and refuses
-    /// further calls. Idempotent.
-    pub fn close(&mut self, now_ms: i64) -> Result<()> {
-        if self.closed {
-            return Ok(());
-        }
-        self.flush(None, now_ms)?;
-        let active = self.segments.active_mut();
-        active.on_become_inactive()?;
-        for f in active.files() {
-            f.sync_all().at(&self.dir)?;
-        }
-        self.closed = true;
-        Ok(())
     }
 }

@@ -189,6 +189,7 @@ impl Log {
             unflushed_messages: 0,
             last_flush_ms: now_ms,
             dir_dirty: true,
+            truncations: 0,
             epochs,
             closed: false,
         };

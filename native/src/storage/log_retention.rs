@@ -36,6 +36,7 @@ impl Log {
             self.truncate_fully_and_start_at(offset, now_ms)?;
             return Ok(true);
         }
+        self.truncations += 1;
         let later: Vec<i64> = self
             .segments
             .bases()
@@ -70,6 +71,7 @@ impl Log {
         if offset < 0 {
             return Err(StorageError::InvalidArgument(format!("start at {offset}")));
         }
+        self.truncations += 1;
         for b in self.segments.bases() {
             if let Some(mut s) = self.segments.remove(b) {
                 s.delete()?;

@@ -140,3 +140,31 @@ impl OffsetIndex {
         &mut self.file
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_truncate_and_sanitize() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("00000000000000000100.index");
+        let mut idx = OffsetIndex::open(&p, 100, 80, true).unwrap();
+        assert_eq!(idx.lookup(500), (100, 0));
+        for (o, pos) in [(105, 400), (110, 900), (120, 1500)] {
+            idx.append(o, pos).unwrap();
+        }
+        assert!(idx.append(120, 2000).is_err()); // offsets must grow
+        assert!(idx.append(121, 1500).is_err()); // positions too
+        assert_eq!(idx.lookup(104), (100, 0));
+        assert_eq!(idx.lookup(112), (110, 900));
+        assert_eq!(idx.lookup_position(1499), (110, 900));
+        idx.truncate_to(110);
+        assert_eq!(idx.last_entry(), (105, 400));
+        idx.append(130, 1000).unwrap();
+        // An entry past the end of a 900-byte log is dropped; the zero
+        // tail of the preallocated file is not counted as garbage.
+        assert_eq!(idx.sanitize(900), 1);
+        assert_eq!(idx.entries(), 1);
+    }
+}

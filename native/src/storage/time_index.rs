@@ -140,3 +140,28 @@ impl TimeIndex {
         &mut self.file
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_growing_timestamps_and_reserved_slot() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("00000000000000000000.timeindex");
+        let mut idx = TimeIndex::open(&p, 0, 36, true).unwrap(); // 3 slots
+        idx.maybe_append(100, 5, false).unwrap();
+        idx.maybe_append(100, 6, false).unwrap(); // not greater: skipped
+        idx.maybe_append(90, 7, false).unwrap();
+        assert_eq!(idx.entries(), 1);
+        idx.maybe_append(200, 9, false).unwrap();
+        assert!(idx.is_full()); // the last slot is kept for the roll
+        assert!(idx.maybe_append(300, 10, false).is_err());
+        idx.maybe_append(300, 10, true).unwrap();
+        assert_eq!(idx.lookup(250), (200, 9));
+        assert_eq!(idx.lookup(50), (-1, 0));
+        assert!(idx.maybe_append(400, 8, true).is_err()); // offset went back
+        idx.truncate_to(9);
+        assert_eq!(idx.last_entry(), Some((100, 5)));
+    }
+}

@@ -76,6 +76,11 @@ class Aggregate(Node):
         valid: dict[str, np.ndarray] = {}
         spec = self.window
         if isinstance(spec, HoppingWindow):
+            # rows are repeated once per window: copy only the columns the keys and aggregates read
+            needed = {spec.column}.union(
+                *(k.columns() for k in self.keys), *(a.input_columns() for a in self.aggs)
+            )
+            batch = batch.select([n for n in batch.names if n in needed])
             rows, starts = wkernels.hopping(
                 np.asarray(batch[spec.column]), spec.size, spec.slide, spec.offset
             )

@@ -154,6 +154,11 @@ def test_lookups_match_linear_scan(
         want = next(b for b in scan if b[1] >= off)
         got = plog.read_bytes(off, 1)
         assert int.from_bytes(got[:8], "big") == want[0]
+        found = plog.lookup(off)
+        assert found is not None
+        segment, position = found
+        raw = (path / f"{segment:020d}.log").read_bytes()
+        assert raw[position : position + len(got)] == got
     targets = data.draw(st.lists(st.integers(0, 10_500), min_size=1, max_size=30))
     for t in targets:
         want_ts = next(((o, ts) for b in scan for o, ts in b[2] if ts >= t), None)

@@ -11,7 +11,7 @@ use pyo3::types::PyBytes;
 
 use crate::storage::{AppendInfo, RecoveryReport, RetentionResult};
 
-use super::{io_err, read_into_bytes};
+use super::convert::{io_err, read_into_bytes};
 
 /// Whole batches of one segment file: `(fileno(), position, length)` for
 /// `os.sendfile`, or `read()` for a copy. Keeps the file open while alive,
