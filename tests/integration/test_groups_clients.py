@@ -39,7 +39,8 @@ CLIENTS = ["confluent", "kafka-python", "aiokafka"]
 PARTITIONS = 6
 
 MEMBER_SCRIPT = r"""
-import json, sys, threading
+import json, sys, threading, logging, os
+if os.environ.get("MEMBER_DEBUG"): logging.basicConfig(level=logging.DEBUG, format="%(relativeCreated)6d %(threadName)s %(name)s %(message)s")
 kind, bootstrap, group, topic, instance, session_ms, strategy = sys.argv[1:8]
 instance = instance or None
 session_ms = int(session_ms)
@@ -162,6 +163,7 @@ class Member:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.log,
+            env={**os.environ, "MEMBER_DEBUG": "1"},
             text=True,
         )
         self.events: queue.Queue[dict[str, Any]] = queue.Queue()
@@ -208,7 +210,7 @@ class Member:
 
     def stderr(self) -> str:
         self.log.seek(0)
-        return self.log.read()[-3000:]
+        return self.log.read()[-12000:]
 
     def stop(self) -> None:
         if self.proc.poll() is None:

@@ -2,7 +2,7 @@
 
 Advertised from v0 as Kafka 4 does (librdkafka keys its compression features
 off the advertised range) while only v3+ can carry RecordBatch v2: older
-payloads fail native validation and get CORRUPT_MESSAGE. acks=0 gets no
+payloads (message format v0/v1) get UNSUPPORTED_VERSION per partition. acks=0 gets no
 response; on a single node acks=1 and acks=-1 both answer once written.
 """
 
@@ -31,6 +31,10 @@ async def handle(ctx: RequestContext, request: ProduceRequest) -> ProduceRespons
     for topic_data in request.topic_data:
         parts = []
         for pdata in topic_data.partition_data:
+            if ctx.api_version < 3:
+                # v0-2 carry message sets v0/v1, which Kafka 4 no longer serves.
+                parts.append(_error(pdata.index, ErrorCode.UNSUPPORTED_VERSION))
+                continue
             if acks not in (-1, 0, 1):
                 parts.append(_error(pdata.index, ErrorCode.INVALID_REQUIRED_ACKS))
                 continue

@@ -65,7 +65,8 @@ public final class ClientCheck {
   private static final int RECORDS_PER_CODEC = 60;
   private static final List<String> CODECS = List.of("zstd", "lz4", "snappy", "gzip", "none");
   private static final long TIMEOUT_S = 30;
-  private static final int MAX_REPORTED = 20;
+  /** Failures printed per stage; the rest are counted. */
+  private static final int MAX_REPORTED = 10;
 
   /** A record as sent, plus where the broker said it went. */
   private record Sent(
@@ -75,6 +76,7 @@ public final class ClientCheck {
   private final String topic;
   private final List<String> failures = new ArrayList<>();
   private int checks;
+  private int stageFailures;
 
   private ClientCheck(String bootstrap, String topic) {
     this.bootstrap = bootstrap;
@@ -105,7 +107,9 @@ public final class ClientCheck {
           long tsBase = base + c * 1_000L;
           stage("produce compression=" + codec, () -> sent.addAll(produce(codec, tsBase)));
         }
-        stage("consume: assign + seekToBeginning", () -> consume(sent));
+        for (String isolation : List.of("read_uncommitted", "read_committed")) {
+          stage("consume " + isolation + ": assign + seekToBeginning", () -> consume(sent, isolation));
+        }
         stage("consumer: beginning/end offsets, offsetsForTimes", () -> consumerOffsets(sent));
         stage("admin: listOffsets", () -> adminOffsets(admin, sent));
         stage("admin: deleteRecords, createPartitions", () -> trimAndGrow(admin, sent));
@@ -118,6 +122,7 @@ public final class ClientCheck {
 
   private boolean stage(String name, Stage body) {
     int before = failures.size();
+    stageFailures = 0;
     try {
       body.run();
     } catch (Exception e) {
@@ -125,6 +130,9 @@ public final class ClientCheck {
       fail(name + " threw " + cause);
     }
     boolean ok = failures.size() == before;
+    if (stageFailures > MAX_REPORTED) {
+      System.out.printf("  ... and %d more failures%n", stageFailures - MAX_REPORTED);
+    }
     System.out.println((ok ? "ok    " : "FAIL  ") + name);
     return ok;
   }
@@ -142,10 +150,8 @@ public final class ClientCheck {
 
   private void fail(String what) {
     failures.add(what);
-    if (failures.size() <= MAX_REPORTED) {
+    if (++stageFailures <= MAX_REPORTED) {
       System.out.println("  failed: " + what);
-    } else if (failures.size() == MAX_REPORTED + 1) {
-      System.out.println("  (further failures not shown)");
     }
   }
 
@@ -227,6 +233,13 @@ public final class ClientCheck {
     check(
         reset.source() != ConfigEntry.ConfigSource.DYNAMIC_TOPIC_CONFIG,
         "retention.ms source after DELETE: " + reset.source());
+
+    int nodeId = admin.describeCluster().nodes().get().iterator().next().id();
+    ConfigResource broker = new ConfigResource(ConfigResource.Type.BROKER, String.valueOf(nodeId));
+    ConfigEntry partitions = describe(admin, broker).get("num.partitions");
+    check(
+        partitions != null && partitions.value() != null,
+        "broker " + nodeId + " describes num.partitions: " + partitions);
   }
 
   private Config describe(Admin admin, ConfigResource res) throws Exception {
@@ -392,6 +405,10 @@ public final class ClientCheck {
   // ---- consume --------------------------------------------------------------------------
 
   private KafkaConsumer<byte[], byte[]> newConsumer() {
+    return newConsumer("read_uncommitted");
+  }
+
+  private KafkaConsumer<byte[], byte[]> newConsumer(String isolation) {
     Properties props = new Properties();
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     props.put(ConsumerConfig.CLIENT_ID_CONFIG, "client-check-consumer");
@@ -400,6 +417,7 @@ public final class ClientCheck {
     props.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
     props.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "30000");
     props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "100");
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation);
     return new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
   }
 
@@ -411,10 +429,10 @@ public final class ClientCheck {
     return out;
   }
 
-  private void consume(List<Sent> sent) {
+  private void consume(List<Sent> sent, String isolation) {
     Map<Integer, List<ConsumerRecord<byte[], byte[]>>> got = new TreeMap<>();
     int total = 0;
-    try (KafkaConsumer<byte[], byte[]> consumer = newConsumer()) {
+    try (KafkaConsumer<byte[], byte[]> consumer = newConsumer(isolation)) {
       consumer.assign(partitions());
       consumer.seekToBeginning(partitions());
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_S);
