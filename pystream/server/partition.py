@@ -59,6 +59,7 @@ class Partition:
         self.log_append_time = False
         self.producers = ProducerStateManager(path)
         self._waiters: set[asyncio.Future[None]] = set()
+        self._snapshot_offset = -1
 
     @classmethod
     def open(
@@ -206,6 +207,17 @@ class Partition:
                         b.max_timestamp,
                     )
                 offset = b.last_offset + 1
+
+    def maybe_snapshot_producers(self) -> None:
+        """Snapshots producer state if the log grew since the last snapshot,
+        so a crash replays only the batches after it."""
+        end = self.log_end_offset
+        if self.producers.producers and end != self._snapshot_offset:
+            try:
+                self.producers.write_snapshot(end)
+                self._snapshot_offset = end
+            except OSError as e:
+                log.warning("producer snapshot of %s-%d failed: %s", self.topic, self.index, e)
 
     def close(self) -> None:
         self.close_waiters()

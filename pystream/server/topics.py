@@ -234,6 +234,9 @@ class TopicRegistry:
         if now - self._last_checkpoint >= checkpoint_every:
             self._last_checkpoint = now
             await broker.run_blocking(self.logs.checkpoint)
+            for topic in list(self.topics.values()):
+                for p in topic.partitions:
+                    p.maybe_snapshot_producers()
 
     def close(self) -> None:
         for topic in self.topics.values():

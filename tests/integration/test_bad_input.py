@@ -153,3 +153,13 @@ def test_connection_cap(tmp_path: object) -> None:
         s1.close()
         s2.close()
         s3.close()
+
+
+def test_idle_connections_are_closed() -> None:
+    with EmbeddedBroker(config={"connections.max.idle.ms": 300}) as b:
+        s = _connect(b)
+        _request(s, ApiVersionsRequest(), 18, 3)
+        s.settimeout(10)
+        assert _closed(s)
+        s.close()
+        _api_versions_ok(b)

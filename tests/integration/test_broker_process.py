@@ -70,7 +70,9 @@ def test_signal_shuts_down_cleanly_and_restart_recovers(tmp_path: Path, sig: int
 
     proc = _start(data, port)
     try:
-        c = ck.Consumer({"bootstrap.servers": bootstrap, "group.id": "x", "enable.auto.commit": False})
+        c = ck.Consumer(
+            {"bootstrap.servers": bootstrap, "group.id": "x", "enable.auto.commit": False}
+        )
         c.assign([ck.TopicPartition("sig", n, ck.OFFSET_BEGINNING) for n in range(2)])
         got = set()
         for _ in range(100):
