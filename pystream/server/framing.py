@@ -24,7 +24,7 @@ SCRATCH_SIZE = 64 * 1024
 
 
 class FrameReceiver:
-    __slots__ = ("_big", "_big_filled", "_scratch", "_start", "_end", "frames", "max_frame_size")
+    __slots__ = ("_big", "_big_filled", "_end", "_scratch", "_start", "frames", "max_frame_size")
 
     def __init__(self, max_frame_size: int) -> None:
         self.max_frame_size = max_frame_size

@@ -115,7 +115,7 @@ class TopicRegistry:
         for name, found in sorted(by_topic.items()):
             # Partitions are numbered 0..n-1; after a gap nothing is served.
             present = set(found)
-            indexes = []
+            indexes: list[int] = []
             while len(indexes) in present:
                 indexes.append(len(indexes))
             if len(indexes) != len(found):

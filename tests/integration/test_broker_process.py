@@ -36,7 +36,9 @@ def _start(data: Path, port: int, *extra: str) -> subprocess.Popen[str]:
             return proc
         except OSError:
             if proc.poll() is not None:
-                raise AssertionError(f"broker exited: {proc.stderr.read() if proc.stderr else ''}")
+                raise AssertionError(
+                    f"broker exited: {proc.stderr.read() if proc.stderr else ''}"
+                ) from None
             time.sleep(0.1)
     proc.kill()
     raise AssertionError("broker did not start listening")
