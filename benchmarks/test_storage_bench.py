@@ -349,3 +349,31 @@ def test_report_ratios(capsys: pytest.CaptureFixture[str]) -> None:
     out = Path(__file__).parent / "out"
     out.mkdir(exist_ok=True)
     (out / "storage_bench.json").write_text(json.dumps({"summary": summary, **r}, indent=2))
+    _plot(out / "storage_bench.png", append, read, lookup_us, recovery_s)
+
+
+def _plot(path: Path, append: float, read: float, lookup_us: float, recovery_s: float) -> None:
+    """Each figure against its target (1.0 = exactly on target; above is better)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    names = [
+        f"append {append:.2f}x os.write (>= 0.8x)",
+        f"read {read:.2f}x plain read (>= 0.8x)",
+        f"lookup {lookup_us:.2f} us (<= 2 us)",
+        f"recovery {recovery_s:.2f} s (<= 1 s)",
+    ]
+    scores = [append / 0.8, read / 0.8, 2 / lookup_us, 1 / recovery_s]
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    ax.barh(names, scores, color=["#4c72b0" if x >= 1 else "#c44e52" for x in scores])
+    ax.axvline(1.0, color="black", linewidth=1)
+    ax.set_xscale("log")
+    ax.set_xlabel("margin over the target (log scale; >= 1 meets it)")
+    ax.set_title("pystream storage micro benchmarks")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

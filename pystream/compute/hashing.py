@@ -97,3 +97,19 @@ def partition_for(columns: Sequence[np.ndarray | BytesColumn], num_partitions: i
     if num_partitions < 1:
         raise ValueError("num_partitions must be >= 1")
     return (hash_key(columns) % np.uint64(num_partitions)).astype(np.int64)
+
+
+def kafka_partition_for(keys: BytesColumn, num_partitions: int) -> np.ndarray:
+    """Kafka's default partition of each key (murmur2, as the Java client and
+    `pystream.client.partitioner` compute it); -1 for null keys, which the caller places."""
+    from pystream.compute import kernels
+
+    if num_partitions < 1:
+        raise ValueError("num_partitions must be >= 1")
+    out = np.empty(len(keys), dtype=np.int64)
+    data = keys.data if len(keys.data) else np.zeros(1, np.uint8)
+    kernels.murmur2_positive(keys.offsets, data, out)
+    out %= num_partitions
+    if keys.valid is not None:
+        out[~keys.valid] = -1
+    return out

@@ -152,3 +152,42 @@ def take_bytes(offsets: Any, data: Any, indices: Any, out_offsets: Any) -> Any:
         for b in range(offsets[i + 1] - start):
             out[pos + b] = data[start + b]
     return out
+
+
+_M32 = u64(0xFFFFFFFF)
+_MURMUR_M = u64(0x5BD1E995)
+
+
+@numba.njit(cache=True, nogil=True)
+def murmur2_positive(offsets: Any, data: Any, out: Any) -> None:
+    """Kafka's murmur2 (seed 0x9747b28c) of each value, masked to 31 bits as the Java
+    partitioner does (`toPositive`)."""
+    for r in range(len(out)):
+        a = offsets[r]
+        length = offsets[r + 1] - a
+        h = (u64(0x9747B28C) ^ u64(length)) & _M32
+        end = length - (length & 3)
+        for i in range(0, end, 4):
+            k = (
+                u64(data[a + i])
+                | (u64(data[a + i + 1]) << u64(8))
+                | (u64(data[a + i + 2]) << u64(16))
+                | (u64(data[a + i + 3]) << u64(24))
+            )
+            k = (k * _MURMUR_M) & _M32
+            k ^= k >> u64(24)
+            k = (k * _MURMUR_M) & _M32
+            h = (h * _MURMUR_M) & _M32
+            h ^= k
+        rest = length & 3
+        if rest == 3:
+            h ^= u64(data[a + end + 2]) << u64(16)
+        if rest >= 2:
+            h ^= u64(data[a + end + 1]) << u64(8)
+        if rest >= 1:
+            h ^= u64(data[a + end])
+            h = (h * _MURMUR_M) & _M32
+        h ^= h >> u64(13)
+        h = (h * _MURMUR_M) & _M32
+        h ^= h >> u64(15)
+        out[r] = np.int64(h & u64(0x7FFFFFFF))

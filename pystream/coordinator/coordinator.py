@@ -220,10 +220,22 @@ class GroupCoordinator(OffsetsMixin):
                 raise CoordinatorError(E.INCONSISTENT_GROUP_PROTOCOL)
             fut = self._join_known(group, p) if p.member_id else self._join_unknown(group, p)
         except CoordinatorError as e:
+            log.debug("join %s member=%r -> %s", p.group_id, p.member_id, e.code.name)
             return JoinResult(e.code, member_id=p.member_id)
         if isinstance(fut, JoinResult):
-            return fut
-        return await fut
+            result = fut
+        else:
+            result = await fut
+        log.debug(
+            "join %s member=%r instance=%r -> %s gen %d member %s",
+            p.group_id,
+            p.member_id,
+            p.group_instance_id,
+            result.error.name,
+            result.generation_id,
+            result.member_id,
+        )
+        return result
 
     def _join_future(self) -> asyncio.Future[JoinResult]:
         return self._loop().create_future()
@@ -544,6 +556,9 @@ class GroupCoordinator(OffsetsMixin):
             if group.is_in(S.PREPARING_REBALANCE):
                 raise CoordinatorError(E.REBALANCE_IN_PROGRESS)
         except CoordinatorError as e:
+            log.debug(
+                "sync %s member=%r gen %d -> %s", group_id, member_id, generation_id, e.code.name
+            )
             return SyncResult(e.code)
         member = group.get(member_id)
         self._schedule_session(group, member)
@@ -602,6 +617,13 @@ class GroupCoordinator(OffsetsMixin):
             if group.is_in(S.EMPTY):
                 raise CoordinatorError(E.UNKNOWN_MEMBER_ID)
         except CoordinatorError as e:
+            log.debug(
+                "heartbeat %s member=%r gen %d -> %s",
+                group_id,
+                member_id,
+                generation_id,
+                e.code.name,
+            )
             return e.code
         member = group.get(member_id)
         self._schedule_session(group, member)

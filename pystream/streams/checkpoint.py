@@ -7,8 +7,10 @@ Layout::
                                      watermark and whether it is the end-of-input batch
     <checkpoint>/commits/<batch id>  written AFTER the sink and the state: the watermark for
                                      the next batch and the event-time maxima behind it
-    <checkpoint>/state/<node>/0/<batch id>.npz   state tables of stateful operators
-                                     (the "0" is the shuffle partition; one until workers)
+    <checkpoint>/state/<node>/<p>/<batch id>.npz   state tables of stateful operators
+                                     for shuffle partition p (0 only, without workers)
+    <checkpoint>/shuffle_partitions  how many shuffle partitions the state is split into
+                                     (written by parallel queries; missing means 1)
 
 Every file is written to a temporary name, fsynced and renamed, so a crash leaves either
 the old or the new version. Log entries are text: a version line "v1", then JSON.
@@ -136,11 +138,13 @@ class CheckpointDir:
             write_atomic(meta, json.dumps({"id": str(uuid.uuid4())}).encode())
         self.query_id = json.loads(meta.read_text())["id"]
 
-    def _state_dir(self, node_id: int) -> Path:
-        return self.path / "state" / str(node_id) / "0"
+    def _state_dir(self, node_id: int, partition: int = 0) -> Path:
+        return self.path / "state" / str(node_id) / str(partition)
 
-    def save_state(self, node_id: int, batch_id: int, tables: dict[str, MicroBatch]) -> None:
-        directory = self._state_dir(node_id)
+    def save_state(
+        self, node_id: int, batch_id: int, tables: dict[str, MicroBatch], partition: int = 0
+    ) -> None:
+        directory = self._state_dir(node_id, partition)
         directory.mkdir(parents=True, exist_ok=True)
         arrays: dict[str, np.ndarray] = {}
         for tname, table in tables.items():
@@ -152,8 +156,10 @@ class CheckpointDir:
             os.fsync(f.fileno())
         os.replace(tmp, directory / f"{batch_id}.npz")
 
-    def load_state(self, node_id: int, batch_id: int) -> dict[str, MicroBatch]:
-        path = self._state_dir(node_id) / f"{batch_id}.npz"
+    def load_state(
+        self, node_id: int, batch_id: int, partition: int = 0
+    ) -> dict[str, MicroBatch]:
+        path = self._state_dir(node_id, partition) / f"{batch_id}.npz"
         if not path.exists():
             raise CheckpointError(f"missing state snapshot {path} for committed batch {batch_id}")
         with np.load(path, allow_pickle=False) as npz:
@@ -163,8 +169,8 @@ class CheckpointDir:
                 grouped.setdefault(tname, {})[field] = npz[key]
         return {tname: _decode_table(arrays) for tname, arrays in grouped.items()}
 
-    def purge_state_before(self, node_id: int, batch_id: int) -> None:
-        directory = self._state_dir(node_id)
+    def purge_state_before(self, node_id: int, batch_id: int, partition: int = 0) -> None:
+        directory = self._state_dir(node_id, partition)
         if not directory.exists():
             return
         for p in directory.glob("*.npz"):

@@ -77,6 +77,29 @@ class BatchPlan:
 
 
 @dataclass
+class BatchOutput:
+    num_input_rows: int
+    result: MicroBatch
+    late_rows: dict[int, list[MicroBatch]]
+    metrics: dict[str, int]
+    event_time_max: dict[int, int]
+
+
+def run_nodes(
+    nodes: list[Node], ctx: BatchContext, outputs: dict[int, MicroBatch] | None = None
+) -> dict[int, MicroBatch]:
+    """Run `nodes` (inputs before users) on one batch; `outputs` may hold inputs already."""
+    outputs = {} if outputs is None else outputs
+    for node in nodes:
+        inputs = [outputs[child.node_id] for child in node.inputs]
+        if not node.stateful and inputs and all(not b.columns for b in inputs):
+            outputs[node.node_id] = MicroBatch({})
+            continue
+        outputs[node.node_id] = node.process(inputs, ctx)
+    return outputs
+
+
+@dataclass
 class Progress:
     batch_id: int
     num_input_rows: int
@@ -134,6 +157,7 @@ class MicroBatchExecution:
         """Restore offsets, watermark and state; return a logged batch that must run again."""
         last_offsets = self.checkpoint.offsets.latest()
         last_commit = self.checkpoint.commits.latest()
+        self._reset_state()  # a plan reused from an earlier query must not keep its state
         if last_offsets is None:
             self._last_end = {
                 name: src.resolve_starting_offsets(self.starting_offsets.get(name))
@@ -160,6 +184,10 @@ class MicroBatchExecution:
         self._last_end = rerun.start
         self._next_id = pending_id
         return rerun
+
+    def _reset_state(self) -> None:
+        for node in self.stateful:
+            node.restore({})
 
     def _restore_committed(self, batch_id: int, commit: dict[str, Any]) -> None:
         self._watermark = int(commit["next_watermark_ms"])
@@ -214,36 +242,44 @@ class MicroBatchExecution:
         if self.fail_point is not None:
             self.fail_point(point, batch_id)
 
-    def run_batch(self, plan: BatchPlan, logged: bool = False) -> Progress:
-        began = time.perf_counter()
-        if not logged:
-            self.checkpoint.offsets.write(plan.batch_id, plan.to_entry())
-        self._fail("after_offsets", plan.batch_id)
+    def execute(self, plan: BatchPlan) -> BatchOutput:
+        """Read the batch's source ranges and run the plan (in this process)."""
         batches = {
             name: src.read(plan.start.get(name, {}), plan.end[name])
             for name, src in self.sources.items()
         }
         ctx = BatchContext(plan.batch_id, plan.watermark, self.output_mode, batches)
         ctx.event_time_max = dict(self._event_time_max)
-        outputs: dict[int, MicroBatch] = {}
-        for node in self.nodes:
-            inputs = [outputs[child.node_id] for child in node.inputs]
-            if not node.stateful and inputs and all(not b.columns for b in inputs):
-                outputs[node.node_id] = MicroBatch({})
-                continue
-            outputs[node.node_id] = node.process(inputs, ctx)
-        result = outputs[self.plan.node_id]
+        outputs = run_nodes(self.nodes, ctx)
+        return BatchOutput(
+            sum(b.num_rows for b in batches.values()),
+            outputs[self.plan.node_id],
+            ctx.late_rows,
+            ctx.metrics,
+            ctx.event_time_max,
+        )
+
+    def save_state(self, batch_id: int) -> None:
+        for node in self.stateful:
+            self.checkpoint.save_state(node.node_id, batch_id, node.snapshot())
+
+    def run_batch(self, plan: BatchPlan, logged: bool = False) -> Progress:
+        began = time.perf_counter()
+        if not logged:
+            self.checkpoint.offsets.write(plan.batch_id, plan.to_entry())
+        self._fail("after_offsets", plan.batch_id)
+        out = self.execute(plan)
+        result = out.result
         if result.columns and (result.num_rows or self.output_mode == OutputMode.COMPLETE):
             self.sink.write(result, plan.batch_id, self.output_mode)
         for wm_node in self.watermarks:
-            late = ctx.late_rows.get(wm_node.node_id)
+            late = out.late_rows.get(wm_node.node_id)
             if late and wm_node.late_sink is not None:
                 wm_node.late_sink.write(MicroBatch.concat(late), plan.batch_id, OutputMode.APPEND)
         self._fail("after_sink", plan.batch_id)
-        for node in self.stateful:
-            self.checkpoint.save_state(node.node_id, plan.batch_id, node.snapshot())
+        self.save_state(plan.batch_id)
         self._fail("after_state", plan.batch_id)
-        self._event_time_max = ctx.event_time_max
+        self._event_time_max = out.event_time_max
         self._watermark = plan.watermark
         self._applied_watermark = plan.watermark
         next_wm = max(self._pending_watermark, plan.watermark)
@@ -264,11 +300,11 @@ class MicroBatchExecution:
         self._purge(plan.batch_id)
         progress = Progress(
             plan.batch_id,
-            sum(b.num_rows for b in batches.values()),
+            out.num_input_rows,
             result.num_rows,
             plan.watermark,
             (time.perf_counter() - began) * 1000,
-            ctx.metrics,
+            out.metrics,
         )
         self.progress.append(progress)
         del self.progress[:-100]

@@ -163,7 +163,6 @@ class Member:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.log,
-            env={**os.environ, "MEMBER_DEBUG": "1"},
             text=True,
         )
         self.events: queue.Queue[dict[str, Any]] = queue.Queue()
@@ -236,9 +235,17 @@ def wait_until(members: list[Member], cond: Callable[[], bool], timeout: float, 
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
     # Shorter sessions than Kafka's 6 s minimum keep the timeout tests quick.
+    # A short initial rebalance delay (Kafka's default is 3 s) lets members
+    # started together join one generation instead of several back to back;
+    # kafka-python 3.0's heartbeat loop occasionally stalls after such quick
+    # successive rebalances (no heartbeat reaches the broker at all).
     b = EmbeddedBroker(
         data_dir=tmp_path / "data",
-        config={"group.min.session.timeout.ms": 1000, "offsets.topic.num.partitions": 5},
+        config={
+            "group.min.session.timeout.ms": 1000,
+            "group.initial.rebalance.delay.ms": 300,
+            "offsets.topic.num.partitions": 5,
+        },
     )
     b.start()
     try:

@@ -6,6 +6,7 @@
 //! end); `BatchWalker` reads sequentially in large chunks for recovery and
 //! index rebuilding, yielding whole batches so their CRC can be checked.
 
+use std::cell::Cell;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
@@ -79,28 +80,41 @@ impl BatchInfo {
     }
 }
 
-/// Reads headers along a walk with one `pread` per 8 KiB instead of one
+/// Reads headers along a walk with one `pread` per chunk instead of one
 /// per batch: index lookups walk up to `index.interval.bytes` of small
-/// batches, and syscalls dominate their cost.
+/// batches, and syscalls dominate their cost. The buffer is reused per
+/// thread, so a lookup does not zero-fill kilobytes either.
 pub struct HeaderCursor<'a> {
     file: &'a File,
     path: &'a Path,
     log_size: u64,
-    buf: [u8; CURSOR_BYTES],
+    chunk: usize,
+    buf: Vec<u8>,
     /// File position of `buf[0]` and the number of valid bytes.
     start: u64,
     len: usize,
 }
 
-const CURSOR_BYTES: usize = 8192;
+const MAX_CURSOR_BYTES: usize = 16 << 10;
+
+thread_local! {
+    static SPARE: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
 
 impl<'a> HeaderCursor<'a> {
-    pub fn new(file: &'a File, path: &'a Path, log_size: u64) -> Self {
+    /// `chunk`: bytes per read, ideally the expected length of the walk
+    /// (the index interval plus a header); clamped to [61, 16 KiB].
+    pub fn new(file: &'a File, path: &'a Path, log_size: u64, chunk: usize) -> Self {
+        let mut buf = SPARE.try_with(Cell::take).unwrap_or_default();
+        if buf.len() < MAX_CURSOR_BYTES {
+            buf = vec![0; MAX_CURSOR_BYTES];
+        }
         HeaderCursor {
             file,
             path,
             log_size,
-            buf: [0; CURSOR_BYTES],
+            chunk: chunk.clamp(HEADER_SIZE, MAX_CURSOR_BYTES),
+            buf,
             start: 0,
             len: 0,
         }
@@ -118,7 +132,7 @@ impl<'a> HeaderCursor<'a> {
         let want = (self.log_size - pos).min(HEADER_SIZE as u64) as usize;
         let inside = pos >= self.start && pos + want as u64 <= self.start + self.len as u64;
         if !inside {
-            let n = (self.log_size - pos).min(CURSOR_BYTES as u64) as usize;
+            let n = (self.log_size - pos).min(self.chunk as u64) as usize;
             self.file
                 .read_exact_at(&mut self.buf[..n], pos)
                 .at(self.path)?;
@@ -129,6 +143,14 @@ impl<'a> HeaderCursor<'a> {
             &self.buf[at..at + want],
             self.log_size - pos,
         )))
+    }
+}
+
+impl Drop for HeaderCursor<'_> {
+    fn drop(&mut self) {
+        let buf = std::mem::take(&mut self.buf);
+        // During thread teardown the spare is gone: just free the buffer.
+        let _ = SPARE.try_with(|s| s.set(buf));
     }
 }
 

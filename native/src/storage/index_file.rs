@@ -11,7 +11,7 @@ use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use memmap2::MmapMut;
+use memmap2::{Advice, MmapMut};
 
 use super::error::{IoContext, Result, StorageError};
 
@@ -72,6 +72,10 @@ impl IndexFile {
             // SAFETY: the file is private to this partition directory and
             // only resized by this struct after dropping the map.
             let map = unsafe { MmapMut::map_mut(&*self.file) }.at(&self.path)?;
+            // Faults on the preallocated (sparse) tail would otherwise read
+            // ahead and zero-fill megabytes of holes: about 100 us per
+            // fault, a third of a 1 MiB append. Searches touch few pages.
+            map.advise(Advice::Random).at(&self.path)?;
             self.mmap = Some(map);
         }
         Ok(())

@@ -3,9 +3,11 @@
 //! `.index` (8-byte entries) and `.timeindex` (12-byte entries), plus the
 //! checkpoint files. No PyO3 here (see `crate::py::storage`).
 //!
-//! - [`log`]: the partition log (append, read, roll, flush); truncation and
-//!   retention in [`log_retention`], opening and recovery in [`log_loader`];
-//! - [`segments`], [`segment`] (+ [`segment_recovery`]): segments;
+//! - [`log`]: the partition log (append, roll); reads in [`log_read`],
+//!   flushes in [`log_flush`], truncation and retention in
+//!   [`log_retention`], opening and recovery in [`log_loader`];
+//! - [`segments`], [`segment`] (+ [`segment_read`], [`segment_recovery`]):
+//!   segments;
 //! - [`offset_index`], [`time_index`] over [`index_file`]: mmap'd indexes;
 //! - [`batch_reader`]: bounded reads of batch headers and batches;
 //! - [`checkpoint`], [`leader_epoch`]: Kafka's checkpoint files.

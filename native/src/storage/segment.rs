@@ -238,7 +238,7 @@ impl LogSegment {
         self.bytes_since_last_index_entry = 0;
         let log = Arc::clone(&self.log);
         let path = self.log_path.clone();
-        let mut cur = HeaderCursor::new(&log, &path, self.size);
+        let mut cur = HeaderCursor::new(&log, &path, self.size, usize::MAX);
         while let Some(b) = self.header_at(&mut cur, pos)? {
             if b.max_timestamp > self.max_timestamp {
                 self.max_timestamp = b.max_timestamp;

@@ -3,6 +3,8 @@
 
 use std::os::unix::fs::FileExt;
 
+use crate::record::header::HEADER_SIZE;
+
 use super::batch_reader::{BatchInfo, HeaderCursor};
 use super::error::{IoContext, Result, StorageError};
 use super::segment::{LogSegment, SegmentRead};
@@ -18,7 +20,8 @@ impl LogSegment {
 
     /// A cursor for header walks over this segment.
     pub fn cursor(&self) -> HeaderCursor<'_> {
-        HeaderCursor::new(&self.log, &self.log_path, self.size)
+        let walk = self.index_interval_bytes as usize + 2 * HEADER_SIZE;
+        HeaderCursor::new(&self.log, &self.log_path, self.size, walk)
     }
 
     /// Header of the batch at `pos` through `cur`; `None` at the end.

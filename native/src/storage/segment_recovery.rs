@@ -121,7 +121,7 @@ impl LogSegment {
             .unwrap_or((-1, self.base_offset));
         let log = Arc::clone(&self.log);
         let path = self.log_path.clone();
-        let mut cur = HeaderCursor::new(&log, &path, self.size);
+        let mut cur = HeaderCursor::new(&log, &path, self.size, usize::MAX);
         self.first_batch_timestamp = None;
         if let Some(Ok(b)) = cur.header(0)? {
             self.first_batch_timestamp = Some(b.max_timestamp);

@@ -25,6 +25,9 @@ class Source:
     schema: dict[str, str] = {}
     bounded = False  # True when the source will never have more records than it has now
     max_records_per_trigger: int | None = None
+    # True when a forked worker process can read any range itself (the records live outside
+    # this process or are computed from offsets); otherwise the driver reads for workers.
+    readable_in_workers = False
 
     def initial_offsets(self) -> Offsets:
         raise NotImplementedError
@@ -37,6 +40,9 @@ class Source:
 
     def commit(self, end: Offsets) -> None:
         """Called after a batch committed (e.g. to commit consumer-group offsets)."""
+
+    def close(self) -> None:
+        """Called once when the query stops: release connections, maps and threads."""
 
     def offsets_for_timestamp(self, timestamp_ms: int) -> Offsets:
         raise NotImplementedError(f"{type(self).__name__} cannot start from a timestamp")

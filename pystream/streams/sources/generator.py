@@ -20,6 +20,8 @@ Generate = Callable[[int, int, int], MicroBatch]
 
 
 class GeneratorSource(Source):
+    readable_in_workers = True
+
     def __init__(
         self,
         generate: Generate,

@@ -109,8 +109,8 @@ final class AdminChecks {
     alter(res, new ConfigEntry("retention.ms", "3600000"), AlterConfigOp.OpType.SET);
     ConfigEntry set = describe(res).get("retention.ms");
     checks.checkEq("3600000", value(set), "retention.ms after SET");
-    checks.checkEq(
-        ConfigSource.DYNAMIC_TOPIC_CONFIG, set == null ? null : set.source(), "retention.ms source");
+    ConfigSource setSource = set == null ? null : set.source();
+    checks.checkEq(ConfigSource.DYNAMIC_TOPIC_CONFIG, setSource, "retention.ms source");
 
     alter(res, new ConfigEntry("retention.ms", ""), AlterConfigOp.OpType.DELETE);
     ConfigEntry reset = describe(res).get("retention.ms");
@@ -133,7 +133,8 @@ final class AdminChecks {
       TopicPartition tp = new TopicPartition(topic, p);
       List<Sent> rs = byPart.getOrDefault(p, List.of());
       checks.checkEq(0L, listOffset(tp, OffsetSpec.earliest()).offset(), tp + " earliest");
-      checks.checkEq((long) rs.size(), listOffset(tp, OffsetSpec.latest()).offset(), tp + " latest");
+      long latest = listOffset(tp, OffsetSpec.latest()).offset();
+      checks.checkEq((long) rs.size(), latest, tp + " latest");
       if (rs.isEmpty()) {
         continue;
       }
