@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 CARGO_MANIFEST := native/Cargo.toml
 DATA_DIR ?= ./pystream-data
 
-.PHONY: install install-test system-deps run test check lint fmt native-test bench compare perf protocol clean
+.PHONY: install install-test system-deps run test check lint fmt native-test bench compare perf fuzz protocol clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -33,8 +33,8 @@ test: install-test check
 check: lint native-test
 
 lint:
-	$(VENV)/bin/ruff check pystream tests benchmarks perf tools
-	$(VENV)/bin/ruff format --check pystream tests benchmarks perf tools
+	$(VENV)/bin/ruff check pystream tests benchmarks perf tools examples
+	$(VENV)/bin/ruff format --check pystream tests benchmarks perf tools examples
 	$(VENV)/bin/mypy
 	cargo fmt --manifest-path $(CARGO_MANIFEST) -- --check
 	cargo clippy --manifest-path $(CARGO_MANIFEST) --all-targets -q -- -D warnings
@@ -44,8 +44,8 @@ native-test:
 	cargo test --manifest-path $(CARGO_MANIFEST) -q
 
 fmt:
-	$(VENV)/bin/ruff format pystream tests benchmarks perf tools
-	$(VENV)/bin/ruff check --fix pystream tests benchmarks perf tools
+	$(VENV)/bin/ruff format pystream tests benchmarks perf tools examples
+	$(VENV)/bin/ruff check --fix pystream tests benchmarks perf tools examples
 	cargo fmt --manifest-path $(CARGO_MANIFEST)
 
 ## Micro benchmarks (pytest-benchmark), with ratios against plain I/O.
@@ -59,6 +59,10 @@ compare: install-test
 ## Flame graph and perf stat of the broker under load (see perf/README.md).
 perf: install-test
 	$(PY) perf/profile.py
+
+## A long fuzz pass of the request decoder (the test run does a short one).
+fuzz: install-test
+	PYSTREAM_FUZZ_EXAMPLES=200000 $(VENV)/bin/pytest tests/fuzz -q
 
 ## Regenerate the protocol codec from Kafka's schemas (development time).
 protocol: $(PY)

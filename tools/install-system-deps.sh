@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the integration tests drive (kcat), when missing
+# Installs the Debian packages the integration tests drive (kcat, and
+# PostgreSQL for the streams sink's tests), when missing
 # and when we may (root or passwordless sudo). Never fails the build: the
 # tests that need a missing tool say so when they run.
 set -u
 need=()
 command -v kcat >/dev/null 2>&1 || need+=(kcat)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 [ ${#need[@]} -eq 0 ] && exit 0
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then

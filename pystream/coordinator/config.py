@@ -21,6 +21,9 @@ class CoordinatorConfig:
     offsets_retention_check_interval_ms: int = 600000
     offset_metadata_max_bytes: int = 4096
     new_member_join_timeout_ms: int = NEW_MEMBER_JOIN_TIMEOUT_MS
+    # Compaction of __consumer_offsets (see compaction.py).
+    compaction_min_records: int = 10000
+    compaction_min_ratio: float = 0.5
 
     @classmethod
     def from_broker(cls, config: Any) -> CoordinatorConfig:
@@ -39,4 +42,5 @@ class CoordinatorConfig:
             offsets_retention_ms=num("offsets.retention.minutes", 10080) * 60 * 1000,
             offsets_retention_check_interval_ms=num("offsets.retention.check.interval.ms", 600000),
             offset_metadata_max_bytes=num("offset.metadata.max.bytes", 4096),
+            compaction_min_ratio=float(config.get("log.cleaner.min.cleanable.ratio", 0.5) or 0.5),
         )

@@ -1,7 +1,6 @@
 """Committed offsets: OffsetCommit, OffsetFetch, OffsetDelete and expiry.
 
-A mixin of `GroupCoordinator` (it shares the groups, the store and the
-member validation). A commit is written to `__consumer_offsets` first and
+Part of the `GroupCoordinator` (see coordinator.py). A commit is written to `__consumer_offsets` first and
 only then becomes visible, so what a fetch returns survives a restart.
 
 Expiry (`offsets.retention.minutes`, as Kafka since KIP-211): offsets of an
@@ -17,17 +16,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import TYPE_CHECKING
 
 from pystream.coordinator.group import Group, GroupState
+from pystream.coordinator.rebalance import Rebalancing
 from pystream.coordinator.records import OffsetAndMetadata, group_record, offset_record
 from pystream.coordinator.results import CommitRequestPartition, CoordinatorError, PartitionOffset
 from pystream.coordinator.store import StoreError
 from pystream.protocol.errors import ErrorCode
-
-if TYPE_CHECKING:
-    from pystream.coordinator.config import CoordinatorConfig
-    from pystream.coordinator.member import Member
 
 log = logging.getLogger(__name__)
 
@@ -40,26 +35,8 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-class OffsetsMixin:
-    """Needs from the coordinator: its config and groups, and the methods below."""
-
-    config: CoordinatorConfig
-    groups: dict[str, Group]
-    loaded: bool
-
-    def _check_loaded(self) -> None:
-        raise NotImplementedError
-
-    def _append(self, group_id: str, records: list[tuple[bytes, bytes | None]]) -> None:
-        raise NotImplementedError
-
-    def validate_member(self, group: Group, member_id: str, instance_id: str | None) -> None:
-        raise NotImplementedError
-
-    def _schedule_session(
-        self, group: Group, member: Member, timeout_ms: int | None = None
-    ) -> None:
-        raise NotImplementedError
+class OffsetManagement(Rebalancing):
+    """Offset commit, fetch, delete and expiry, on top of group membership."""
 
     # ---- OffsetCommit ----
     def commit_offsets(

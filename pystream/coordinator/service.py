@@ -39,7 +39,7 @@ def group_coordinator(broker: Broker) -> GroupCoordinator:
         coordinator = broker.services[SERVICE] = create(broker)
     if not coordinator.loaded and coordinator._loading is None:
         loading = asyncio.get_running_loop().create_task(coordinator.start())
-        # Failures surface as COORDINATOR_LOAD_IN_PROGRESS answers and in the log.
+        # A failure is logged by start(); the next request tries again.
         loading.add_done_callback(lambda t: t.cancelled() or t.exception())
     return coordinator
 

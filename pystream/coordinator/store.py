@@ -62,6 +62,14 @@ class CoordinatorStore(Protocol):
 
     def read_latest(self, partition: int) -> dict[bytes, bytes | None]:
         """Key -> latest value (None for a tombstone), in first-write order."""
+        ...
+
+    def offsets(self, partition: int) -> tuple[int, int]:
+        """(log start offset, log end offset) of the partition."""
+        ...
+
+    async def delete_before(self, partition: int, offset: int) -> None:
+        """Moves the log start offset up to `offset` (used by compaction)."""
 
 
 class MemoryStore:
@@ -70,6 +78,7 @@ class MemoryStore:
     def __init__(self, num_partitions: int = 50) -> None:
         self.num_partitions = num_partitions
         self.logs: dict[int, list[Record]] = {}
+        self.base: dict[int, int] = {}  # offset of logs[p][0]
         self.fail: ErrorCode | None = None
 
     def append(self, partition: int, records: list[Record]) -> None:
@@ -82,6 +91,16 @@ class MemoryStore:
         for key, value in self.logs.get(partition, ()):
             latest[key] = value
         return latest
+
+    def offsets(self, partition: int) -> tuple[int, int]:
+        base = self.base.get(partition, 0)
+        return base, base + len(self.logs.get(partition, ()))
+
+    async def delete_before(self, partition: int, offset: int) -> None:
+        base = self.base.get(partition, 0)
+        drop = max(0, offset - base)
+        self.logs[partition] = self.logs.get(partition, [])[drop:]
+        self.base[partition] = base + drop
 
 
 class TopicStore:
@@ -133,6 +152,14 @@ class TopicStore:
                 else ErrorCode.COORDINATOR_NOT_AVAILABLE
             )
             raise StoreError(code, f"append to {OFFSETS_TOPIC}-{partition}: {result.message}")
+
+    def offsets(self, partition: int) -> tuple[int, int]:
+        part = self._partition(partition)
+        return part.log_start_offset, part.log_end_offset
+
+    async def delete_before(self, partition: int, offset: int) -> None:
+        part = self._partition(partition)
+        await self.broker.run_blocking(part.log.delete_records, offset)
 
     def read_latest(self, partition: int) -> dict[bytes, bytes | None]:
         from pystream import _native

@@ -29,9 +29,7 @@ class EventLoopThread:
         with self._lock:
             if self._loop is None or self._pid != os.getpid():
                 loop = asyncio.new_event_loop()
-                thread = threading.Thread(
-                    target=loop.run_forever, name=self.name, daemon=True
-                )
+                thread = threading.Thread(target=loop.run_forever, name=self.name, daemon=True)
                 thread.start()
                 self._loop, self._thread, self._pid = loop, thread, os.getpid()
             return self._loop

@@ -156,9 +156,7 @@ class CheckpointDir:
             os.fsync(f.fileno())
         os.replace(tmp, directory / f"{batch_id}.npz")
 
-    def load_state(
-        self, node_id: int, batch_id: int, partition: int = 0
-    ) -> dict[str, MicroBatch]:
+    def load_state(self, node_id: int, batch_id: int, partition: int = 0) -> dict[str, MicroBatch]:
         path = self._state_dir(node_id, partition) / f"{batch_id}.npz"
         if not path.exists():
             raise CheckpointError(f"missing state snapshot {path} for committed batch {batch_id}")

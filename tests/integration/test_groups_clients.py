@@ -39,8 +39,9 @@ CLIENTS = ["confluent", "kafka-python", "aiokafka"]
 PARTITIONS = 6
 
 MEMBER_SCRIPT = r"""
-import json, sys, threading, logging, os
-if os.environ.get("MEMBER_DEBUG"): logging.basicConfig(level=logging.DEBUG, format="%(relativeCreated)6d %(threadName)s %(name)s %(message)s")
+import json, logging, os, sys, threading
+if os.environ.get("MEMBER_DEBUG"):  # client logs to the member's stderr file
+    logging.basicConfig(level=logging.DEBUG, format="%(relativeCreated)6d %(name)s %(message)s")
 kind, bootstrap, group, topic, instance, session_ms, strategy = sys.argv[1:8]
 instance = instance or None
 session_ms = int(session_ms)

@@ -87,6 +87,9 @@ impl BatchInfo {
 pub struct HeaderCursor<'a> {
     file: &'a File,
     path: &'a Path,
+    /// The log's read-only map, when it has one: headers come straight
+    /// from it, without a syscall.
+    mapped: &'a [u8],
     log_size: u64,
     chunk: usize,
     buf: Vec<u8>,
@@ -112,12 +115,20 @@ impl<'a> HeaderCursor<'a> {
         HeaderCursor {
             file,
             path,
+            mapped: &[],
             log_size,
             chunk: chunk.clamp(HEADER_SIZE, MAX_CURSOR_BYTES),
             buf,
             start: 0,
             len: 0,
         }
+    }
+
+    /// Serves headers from `mapped` (the first bytes of the log, at most
+    /// `log_size`) where it reaches.
+    pub fn with_map(mut self, mapped: &'a [u8]) -> Self {
+        self.mapped = &mapped[..mapped.len().min(self.log_size as usize)];
+        self
     }
 
     /// The header of the batch at `pos`: `Ok(None)` at the end,
@@ -130,6 +141,11 @@ impl<'a> HeaderCursor<'a> {
             return Ok(None);
         }
         let want = (self.log_size - pos).min(HEADER_SIZE as u64) as usize;
+        if pos as usize + want <= self.mapped.len() {
+            let at = pos as usize;
+            let head = &self.mapped[at..at + want];
+            return Ok(Some(BatchInfo::parse(head, self.log_size - pos)));
+        }
         let inside = pos >= self.start && pos + want as u64 <= self.start + self.len as u64;
         if !inside {
             let n = (self.log_size - pos).min(self.chunk as u64) as usize;

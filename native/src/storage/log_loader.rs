@@ -177,6 +177,9 @@ impl Log {
         } else if cut_at.is_some_and(|i| i + 1 < bases.len()) {
             segments.active_mut().on_become_active(&config)?;
         }
+        for seg in segments.iter_mut() {
+            seg.map_for_reads(config.segment_bytes)?;
+        }
         let (epochs, warning) = LeaderEpochCache::load(dir)?;
         report.warnings.extend(warning);
         let first_base = segments.first().map_or(0, |s| s.base_offset());

@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
+use memmap2::{Advice, Mmap, MmapOptions};
+
 use super::batch_reader::{BatchInfo, HeaderCursor};
 use super::config::LogConfig;
 use super::error::{IoContext, Result};
@@ -55,6 +57,10 @@ pub struct LogSegment {
     pub(super) created_ms: i64,
     /// Last offset + 1, or `base_offset` when empty.
     pub(super) next_offset: i64,
+    /// Read-only map of the `.log` for header walks (lookups without a
+    /// syscall). May extend past the end of the file; only `..size` is
+    /// ever touched, and `size` shrinks under the log's write lock.
+    pub(super) read_map: Option<Mmap>,
 }
 
 impl LogSegment {
@@ -94,7 +100,21 @@ impl LogSegment {
             first_batch_timestamp: None,
             created_ms: now_ms,
             next_offset: base_offset,
+            read_map: None,
         })
+    }
+
+    /// (Re)maps the log for header reads, covering at least `len` bytes.
+    pub(super) fn map_for_reads(&mut self, len: u64) -> Result<()> {
+        let len = len.max(self.size).max(1) as usize;
+        self.read_map = None;
+        // SAFETY: the map is only read below `size`, which never exceeds
+        // the file's length while readers run (truncation takes the write
+        // lock); the file is private to this partition directory.
+        let map = unsafe { MmapOptions::new().len(len).map(&*self.log) }.at(&self.log_path)?;
+        map.advise(Advice::Random).at(&self.log_path)?;
+        self.read_map = Some(map);
+        Ok(())
     }
 
     /// A new, empty active segment (any old files of that name are emptied).
@@ -104,6 +124,7 @@ impl LogSegment {
         seg.size = 0;
         seg.offset_index.reset();
         seg.time_index.reset();
+        seg.map_for_reads(config.segment_bytes)?;
         Ok(seg)
     }
 
@@ -174,6 +195,13 @@ impl LogSegment {
             pos += b.size;
         }
         self.size = pos;
+        if self
+            .read_map
+            .as_ref()
+            .is_some_and(|m| (m.len() as u64) < pos)
+        {
+            self.map_for_reads(pos.saturating_mul(2))?;
+        }
         Ok(start)
     }
 

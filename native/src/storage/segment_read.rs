@@ -21,7 +21,11 @@ impl LogSegment {
     /// A cursor for header walks over this segment.
     pub fn cursor(&self) -> HeaderCursor<'_> {
         let walk = self.index_interval_bytes as usize + 2 * HEADER_SIZE;
-        HeaderCursor::new(&self.log, &self.log_path, self.size, walk)
+        let cur = HeaderCursor::new(&self.log, &self.log_path, self.size, walk);
+        match &self.read_map {
+            Some(m) => cur.with_map(m),
+            None => cur,
+        }
     }
 
     /// Header of the batch at `pos` through `cur`; `None` at the end.

@@ -97,10 +97,10 @@ class ParallelExecution(MicroBatchExecution):
         event_time_max: dict[int, int] = dict(self._event_time_max)
         metrics: dict[str, int] = {}
         for m in maps:
-            for k, v in m.event_time_max.items():
-                event_time_max[k] = max(event_time_max.get(k, v), v)
-            for k, n in m.metrics.items():
-                metrics[k] = metrics.get(k, 0) + n
+            for node_id, seen in m.event_time_max.items():
+                event_time_max[node_id] = max(event_time_max.get(node_id, seen), seen)
+            for metric, n in m.metrics.items():
+                metrics[metric] = metrics.get(metric, 0) + n
         rows = sum(m.num_input_rows for m in maps)
         late: dict[int, list[MicroBatch]] = {}
         if self.stage.stateful is None:
@@ -111,8 +111,8 @@ class ParallelExecution(MicroBatchExecution):
             )
             outputs = [r.output for r in reduces]
             for r in reduces:
-                for k, n in r.metrics.items():
-                    metrics[k] = metrics.get(k, 0) + n
+                for metric, n in r.metrics.items():
+                    metrics[metric] = metrics.get(metric, 0) + n
                 for node_id, rows_late in r.late_rows.items():
                     late.setdefault(node_id, []).extend(rows_late)
         return BatchOutput(rows, MicroBatch.concat(outputs), late, metrics, event_time_max)

@@ -53,8 +53,7 @@ def split_plan(nodes: list[Node], root: Node) -> StagePlan:
     op = stateful[0]
     if not isinstance(op, (Aggregate, Deduplicate)):
         raise ValueError(
-            f"{type(op).__name__} cannot run on workers yet (aggregations and "
-            "drop_duplicates can)"
+            f"{type(op).__name__} cannot run on workers yet (aggregations and drop_duplicates can)"
         )
     at = nodes.index(op)
     feeding = {id(n) for n in op.inputs[0].walk()}
@@ -150,7 +149,9 @@ class StageRunner:
         rows = sum(b.num_rows for b in batches.values())
         op = self.stage.stateful
         if op is None:
-            return MapResult(rows, ctx.event_time_max, ctx.metrics, outputs[self.stage.root.node_id])
+            return MapResult(
+                rows, ctx.event_time_max, ctx.metrics, outputs[self.stage.root.node_id]
+            )
         feed = outputs[op.inputs[0].node_id]
         keys = shuffle_keys(op, feed) if feed.num_rows else []
         for r, bucket in enumerate(split_buckets(feed, keys, self.reduce_partitions)):

@@ -33,14 +33,17 @@ def _serve(runner: StageRunner, index: int, count: int, conn: Connection) -> Non
             conn.send(("ok", None))
             return
         try:
+            result: Any = None
             if command == "map":
-                result: Any = runner.map(*args, index, count)
+                entry, event_time_max = args
+                result = runner.map(entry, event_time_max, index, count)
             elif command == "reduce":
-                result = runner.reduce(*args, index)
+                batch_id, watermark, maps = args
+                result = runner.reduce(batch_id, watermark, maps, index)
             elif command == "restore":
-                result = runner.restore(*args, index)
+                runner.restore(args[0], index)
             elif command == "purge":
-                result = runner.purge(*args, index)
+                runner.purge(args[0], index)
             else:
                 raise ValueError(f"unknown worker command {command!r}")
             conn.send(("ok", result))
@@ -57,7 +60,10 @@ class WorkerPool:
         for i in range(count):
             parent, child = context.Pipe()
             proc = context.Process(
-                target=_serve, args=(runner, i, count, child), name=f"stream-worker-{i}", daemon=True
+                target=_serve,
+                args=(runner, i, count, child),
+                name=f"stream-worker-{i}",
+                daemon=True,
             )
             proc.start()
             child.close()

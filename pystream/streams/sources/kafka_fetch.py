@@ -98,7 +98,13 @@ async def fetch_raw(
     answers = await asyncio.gather(
         *(
             _fetch_leader(
-                cluster, leader, topic, parts, max_wait_ms, max_bytes, partition_max_bytes,
+                cluster,
+                leader,
+                topic,
+                parts,
+                max_wait_ms,
+                max_bytes,
+                partition_max_bytes,
                 isolation_level,
             )
             for leader, parts in by_leader.items()

@@ -74,9 +74,9 @@ class EmbeddedLogSource(Source):
         out = {}
         for entry in os.scandir(self.data_dir):
             rest = entry.name[len(prefix) :]
-            if entry.name.startswith(prefix) and rest.isdigit() and entry.is_dir():
-                if rest == "0" or not rest.startswith("0"):
-                    out[int(rest)] = Path(entry.path)
+            canonical = rest.isdigit() and (rest == "0" or not rest.startswith("0"))
+            if entry.name.startswith(prefix) and canonical and entry.is_dir():
+                out[int(rest)] = Path(entry.path)
         if not out:
             raise FileNotFoundError(f"no partitions of topic {self.topic!r} under {self.data_dir}")
         return out
@@ -158,7 +158,9 @@ class EmbeddedLogSource(Source):
         segment: SegmentFile | None = reader.segment_for(pos)
         if segment is None or (reader.bases and pos < reader.bases[0]):
             first = reader.bases[0] if reader.bases else hi
-            what = f"{self.topic}-{p}: offsets {lo}..{hi - 1} are needed but the log starts at {first}"
+            what = (
+                f"{self.topic}-{p}: offsets {lo}..{hi - 1} are needed but the log starts at {first}"
+            )
             if self.fail_on_data_loss:
                 raise DataLossError(what + " (set fail_on_data_loss=False to skip lost records)")
             log.warning("skipping lost records: %s", what)

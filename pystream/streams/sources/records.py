@@ -12,7 +12,6 @@ Columns (Spark's Kafka source, minus `timestampType` and `headers`): `key`, `val
 from __future__ import annotations
 
 from dataclasses import dataclass
-
 from typing import TYPE_CHECKING
 
 import numpy as np

@@ -53,3 +53,19 @@ def test_multi_column_key_depends_on_every_column_and_order() -> None:
 def test_zero_partitions_is_an_error() -> None:
     with pytest.raises(ValueError):
         partition_for([np.arange(3)], 0)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    keys=st.lists(st.one_of(st.none(), st.binary(max_size=40)), max_size=60),
+    partitions=st.integers(1, 64),
+)
+def test_kafka_partition_for_matches_the_client_partitioner(
+    keys: list[bytes | None], partitions: int
+) -> None:
+    from pystream.client.partitioner import murmur2_partition
+    from pystream.compute.hashing import kafka_partition_for
+    from pystream.streams.bytes_column import BytesColumn
+
+    got = kafka_partition_for(BytesColumn.from_pylist(keys), partitions).tolist()
+    assert got == [-1 if k is None else murmur2_partition(k, partitions) for k in keys]

@@ -296,3 +296,29 @@ def test_requests_before_load_are_told_to_retry(run: Any, kit: Any) -> None:
         assert coord.heartbeat("g", "m", None, 1) == E.COORDINATOR_LOAD_IN_PROGRESS
 
     run(body)
+
+
+def test_a_failed_load_is_retried(run: Any, kit: Any) -> None:
+    async def body() -> None:
+        from pystream.coordinator.store import MemoryStore
+
+        class Flaky(MemoryStore):
+            calls = 0
+
+            def read_latest(self, partition: int) -> dict[bytes, bytes | None]:
+                Flaky.calls += 1
+                if Flaky.calls == 1:
+                    raise OSError("disk went away")
+                return super().read_latest(partition)
+
+        coord, _ = kit.make(Flaky(4))
+        try:
+            await coord.start()
+        except OSError:
+            pass
+        assert not coord.loaded
+        await coord.start()
+        assert coord.loaded
+        await coord.stop()
+
+    run(body)

@@ -209,3 +209,40 @@ def test_storage_failure_loses_nothing(run: Any, kit: Any) -> None:
         await coord.stop()
 
     run(body)
+
+
+def test_compaction_keeps_the_log_short_and_loses_nothing(
+    run: Any, kit: Any, monkeypatch: Any
+) -> None:
+    import pystream.coordinator.compaction as compaction
+
+    monkeypatch.setattr(compaction, "CHUNK_RECORDS", 3)  # several chunks, with commits between
+
+    async def body() -> None:
+        coord, store = kit.make(compaction_min_records=40)
+        await coord.start()
+        for round_ in range(100):
+            for g in range(3):
+                errors = coord.commit_offsets(
+                    f"g{g}", -1, "", None, [tp("t", p, round_ * 10 + p) for p in range(4)]
+                )
+                assert errors == [E.NONE] * 4
+            await asyncio.sleep(0)  # compaction chunks run between commits
+        coord.delete_group("g2")
+        coord.commit_offsets("g1", -1, "", None, [tp("t", 9, 1)])
+        await asyncio.sleep(0.01)
+        assert coord.compactor.compactions > 0
+        for p in range(store.num_partitions):
+            start, end = store.offsets(p)
+            # Bounded by the live keys (and the compaction threshold), not by history.
+            assert end - start < 2 * 40
+        expected = {gid: dict(g.offsets) for gid, g in coord.groups.items()}
+        await coord.stop()
+
+        again, _ = kit.make(store)
+        await again.start()
+        assert {gid: dict(g.offsets) for gid, g in again.groups.items()} == expected
+        assert "g2" not in again.groups
+        await again.stop()
+
+    run(body)

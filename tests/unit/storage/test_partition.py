@@ -271,3 +271,14 @@ def test_threads_share_a_log(tmp_path: Path, kb: SimpleNamespace) -> None:
 
 def test_partition_log_type() -> None:
     assert PartitionLog.__module__ == "pystream.storage.partition"
+
+
+def test_segment_grows_past_its_first_config(tmp_path: Path, kb: SimpleNamespace) -> None:
+    plog, _ = kb.open_log(tmp_path / "t-0", **{"segment.bytes": 2048})
+    batches = kb.append_batches(plog, 3)
+    plog.update_config(LogConfig.from_dict({**kb.SMALL, "segment.bytes": 1 << 20}))
+    batches += kb.append_batches(plog, 40)
+    assert len(plog.segment_base_offsets) <= 2
+    for off in range(plog.log_end_offset):
+        assert plog.read_bytes(off, 1) == batches[off // 3]
+        assert plog.lookup(off) is not None

@@ -19,7 +19,10 @@ class Writer:
     def __init__(self, data_dir: Path, topic: str, partitions: int) -> None:
         self.logs = [
             _native.PartitionLog.open(
-                str(data_dir / f"{topic}-{p}"), segment_bytes=2_000, index_interval_bytes=200
+                str(data_dir / f"{topic}-{p}"),
+                segment_bytes=2_000,
+                index_interval_bytes=200,
+                retention_ms=-1,  # the timestamps are from 1970
             )[0]
             for p in range(partitions)
         ]
@@ -28,7 +31,10 @@ class Writer:
         log = self.logs[p]
         for _ in range(batches):
             n = log.log_end_offset
-            recs = [(f"k{n + i}".encode(), f"p{p}-v{n + i}".encode(), 1000 + n + i, None) for i in range(size)]
+            recs = [
+                (f"k{n + i}".encode(), f"p{p}-v{n + i}".encode(), 1000 + n + i, None)
+                for i in range(size)
+            ]
             log.append(build_batch(recs, base_offset=n))
 
     def close(self) -> None:

@@ -26,7 +26,9 @@ def source(total: int = 30_000) -> GeneratorSource:
     return GeneratorSource(events, SCHEMA, partitions=3, total=total, max_records_per_trigger=7_000)
 
 
-def run(stream: Stream, mode: str, workers: int, cp: Path, sink: MemorySink | None = None) -> MemorySink:
+def run(
+    stream: Stream, mode: str, workers: int, cp: Path, sink: MemorySink | None = None
+) -> MemorySink:
     sink = sink or MemorySink()
     stream.write_stream.output_mode(mode).trigger(Trigger.available_now()).workers(
         workers
@@ -72,14 +74,19 @@ def test_sessions_and_dedup_match_one_process(tmp_path: Path) -> None:
     assert rows(run(sessions(source()), "append", 1, tmp_path / "s1")) == rows(
         run(sessions(source()), "append", 2, tmp_path / "s2")
     )
-    one, two = run(dedup(source()), "append", 1, tmp_path / "d1"), run(dedup(source()), "append", 2, tmp_path / "d2")
+    one, two = (
+        run(dedup(source()), "append", 1, tmp_path / "d1"),
+        run(dedup(source()), "append", 2, tmp_path / "d2"),
+    )
     assert len(one.rows()) == 41 * 11
     assert rows(one) == rows(two)  # the same first row per key (range-assigned partitions)
 
 
 def test_stateless_and_complete_mode(tmp_path: Path) -> None:
     projected = Stream.from_source(source(5_000)).select("k", (F.col("v") * 2).alias("v2"))
-    assert rows(run(projected, "append", 1, tmp_path / "a")) == rows(run(projected, "append", 2, tmp_path / "b"))
+    assert rows(run(projected, "append", 1, tmp_path / "a")) == rows(
+        run(projected, "append", 2, tmp_path / "b")
+    )
     counts = Stream.from_source(source(5_000)).group_by("k").agg(F.count().alias("n"))
     one = run(counts, "complete", 1, tmp_path / "c")
     two = run(counts, "complete", 2, tmp_path / "d")
@@ -93,7 +100,12 @@ def test_driver_reads_sources_that_live_in_its_memory(tmp_path: Path) -> None:
     mem.add_data([{"k": i % 5, "v": i} for i in range(100)], partition=0)
     mem.add_data([{"k": i % 5, "v": 1} for i in range(50)], partition=1)
     mem.end_input()
-    sink = run(Stream.from_source(mem).group_by("k").agg(F.sum("v").alias("s")), "update", 2, tmp_path / "m")
+    sink = run(
+        Stream.from_source(mem).group_by("k").agg(F.sum("v").alias("s")),
+        "update",
+        2,
+        tmp_path / "m",
+    )
     assert sink.table(["k"]) == {
         (k,): {"k": k, "s": sum(i for i in range(100) if i % 5 == k) + 10} for k in range(5)
     }
@@ -102,12 +114,14 @@ def test_driver_reads_sources_that_live_in_its_memory(tmp_path: Path) -> None:
 def test_restart_resumes_worker_state_and_keeps_the_worker_count(tmp_path: Path) -> None:
     def two_runs(workers: int, cp: Path) -> MemorySink:
         src = source(14_000)
+        src.bounded = False  # more will come: no end-of-input batch yet
         sink = MemorySink()
         windowed(src).write_stream.output_mode("update").trigger(Trigger.once()).workers(
             workers
         ).checkpoint(cp).sink(sink).run()
         src.total = 28_000  # more input arrives; the second run resumes from the checkpoint
         src.max_records_per_trigger = 5_000
+        src.bounded = True
         run(windowed(src), "update", workers, cp, sink)
         return sink
 
@@ -123,7 +137,9 @@ def test_restart_resumes_worker_state_and_keeps_the_worker_count(tmp_path: Path)
 
 def test_unsupported_plans_and_worker_failures_are_clear(tmp_path: Path) -> None:
     a = Stream.from_source(source()).with_watermark("ts", "1 second")
-    b = Stream.from_source(GeneratorSource(events, SCHEMA, name="other", total=10)).with_watermark("ts", "1 second")
+    b = Stream.from_source(GeneratorSource(events, SCHEMA, name="other", total=10)).with_watermark(
+        "ts", "1 second"
+    )
     joined = a.join(b, on="k", window=F.window("ts", "1 second"))
     with pytest.raises(ValueError, match="workers"):
         run(joined, "append", 2, tmp_path / "j")
