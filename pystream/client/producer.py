@@ -123,6 +123,46 @@ class Producer:
             self._linger_task = asyncio.get_running_loop().create_task(self._linger())
         return fut
 
+    async def send_batch(
+        self, topic: str, partition: int, records: list[Record]
+    ) -> list[RecordMetadata]:
+        """Writes many records to one partition with one native batch build
+        per `batch_size` of data and no per-record futures; returns when all
+        are acknowledged. For callers that already hold rows in bulk (the
+        stream processor's sink)."""
+        if self.idempotent and self.producer_id < 0:
+            await self._init_producer_id()
+        info = await self.cluster.topic(topic, auto_create=True)
+        if partition not in info.partitions:
+            raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, context=f"{topic}-{partition}")
+        loop = asyncio.get_running_loop()
+        chunks: list[_Pending] = []
+        current = _Pending()
+        for rec in records:
+            size = len(rec.value or b"") + len(rec.key or b"") + 16
+            if current.records and current.size + size > self.batch_size:
+                chunks.append(current)
+                current = _Pending()
+            current.records.append(rec)
+            current.size += size
+        if current.records:
+            chunks.append(current)
+        tp = (topic, partition)
+        out: list[RecordMetadata] = []
+        for chunk in chunks:
+            # One future stands for the chunk; offsets follow the base offset.
+            done: asyncio.Future[RecordMetadata] = loop.create_future()
+            chunk.futures = [done]
+            await self._send_batch(tp, chunk)
+            first = await done
+            out.extend(
+                RecordMetadata(
+                    topic, partition, first.offset + i if first.offset >= 0 else -1, r.timestamp
+                )
+                for i, r in enumerate(chunk.records)
+            )
+        return out
+
     async def _linger(self) -> None:
         await asyncio.sleep(self.linger_s)
         for tp in list(self._pending):
@@ -190,6 +230,11 @@ class Producer:
             )
         if self.idempotent:
             self._sequences[tp] = (seq + len(pending.records)) & 0x7FFFFFFF
+        if len(pending.futures) != len(pending.records):  # send_batch: one future
+            for fut in pending.futures:
+                if not fut.done():
+                    fut.set_result(RecordMetadata(topic, partition, base_offset, -1))
+            return
         for i, (rec, fut) in enumerate(zip(pending.records, pending.futures, strict=True)):
             if not fut.done():
                 offset = base_offset + i if base_offset >= 0 else -1
