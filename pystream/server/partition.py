@@ -99,6 +99,12 @@ class Partition:
             batches = _native.read_batch_infos(records, verify_crc=False)
         except _native.NativeError as e:
             return AppendResult(ErrorCode.CORRUPT_MESSAGE, message=str(e))
+        if len(batches) != 1:
+            # Kafka's rule for Produce v3+: exactly one batch per partition.
+            return AppendResult(
+                ErrorCode.INVALID_RECORD,
+                message=f"expected exactly one record batch per partition, got {len(batches)}",
+            )
         for b in batches:
             check = self.producers.check(
                 b.producer_id, b.producer_epoch, b.base_sequence, b.last_sequence

@@ -163,3 +163,14 @@ def test_idle_connections_are_closed() -> None:
         assert _closed(s)
         s.close()
         _api_versions_ok(b)
+
+
+def test_two_batches_in_one_partition_are_refused(pystream_broker: EmbeddedBroker) -> None:
+    assert pystream_broker.broker is not None and pystream_broker.broker.topics is not None
+    pystream_broker.broker.topics.create("two", 1)
+    one = build_batch([Record(key=b"k", value=b"v", headers=[], timestamp=1)])
+    with _connect(pystream_broker) as s:
+        r = _produce(s, "two", one + one)
+        assert r.error_code == ErrorCode.INVALID_RECORD
+        r = _produce(s, "two", one, 3)
+        assert (r.error_code, r.base_offset) == (0, 0)
