@@ -40,6 +40,7 @@ from pystream.bench.workload import (  # noqa: E402
 )
 
 PERF_EVENTS = "task-clock,context-switches,cpu-migrations,page-faults,cycles,instructions"
+_TITLE_TAIL = re.compile(r" \([\d,]+ samples?, [\d.]+%\)$", re.DOTALL)
 _TITLE = re.compile(
     r"<title>(?P<frame>.*?) \((?P<samples>[\d,]+) samples?, (?P<pct>[\d.]+)%\)</title>", re.DOTALL
 )
@@ -194,6 +195,48 @@ def hot_frames(svg: Path, limit: int = 15) -> list[tuple[str, float]]:
     return sorted(best.items(), key=lambda item: -item[1])[:limit]
 
 
+_FRAME = re.compile(r"<g><title>(?P<title>.*?)</title><rect (?P<attrs>[^>]*)/?>", re.DOTALL)
+_ATTR = re.compile(r'(?P<key>[\w:]+)="(?P<value>[^"]*)"')
+_LINE = re.compile(r":\d+\)$")
+
+
+def self_frames(svg: Path, limit: int = 15) -> list[tuple[str, float]]:
+    """The functions with the largest self time (% of all samples) in a py-spy flame graph.
+
+    A frame's self time is its samples minus those of the frames drawn on top
+    of it (its callees). Line numbers are dropped so a function's lines add up.
+    """
+    text = svg.read_text(encoding="utf-8", errors="replace")
+    frames = []  # (y, x, width in samples, name)
+    for match in _FRAME.finditer(text):
+        attrs = {m["key"]: m["value"] for m in _ATTR.finditer(match["attrs"])}
+        if "fg:x" not in attrs or "fg:w" not in attrs:
+            continue
+        title = html.unescape(match["title"])
+        name = _LINE.sub(")", _TITLE_TAIL.sub("", title))
+        frames.append((float(attrs["y"]), int(attrs["fg:x"]), int(attrs["fg:w"]), name))
+    if not frames:
+        return []
+    total = max(w for _, _, w, _ in frames)
+    levels = sorted({y for y, _, _, _ in frames}, reverse=True)  # root at the bottom
+    above = dict(zip(levels, [*levels[1:], None], strict=True))
+    by_level: dict[float, list[tuple[int, int]]] = {}
+    for y, x, w, _ in frames:
+        by_level.setdefault(y, []).append((x, w))
+    own: dict[str, int] = {}
+    for y, x, w, name in frames:
+        upper = above[y]
+        callees = (
+            sum(cw for cx, cw in by_level.get(upper, []) if x <= cx < x + w)
+            if upper is not None
+            else 0
+        )
+        if name != "all" and not name.startswith("process "):
+            own[name] = own.get(name, 0) + w - callees
+    ranked = sorted(own.items(), key=lambda item: -item[1])[:limit]
+    return [(name, 100.0 * samples / total) for name, samples in ranked if samples > 0]
+
+
 def render_summary(
     args: argparse.Namespace, result: BenchResult, out: Path, notes: list[str]
 ) -> str:
@@ -210,6 +253,8 @@ def render_summary(
     if svg.exists():
         lines += ["## Hottest frames (inclusive % of samples)", "", "| % | frame |", "|---:|---|"]
         lines += [f"| {pct:.1f} | `{frame}` |" for frame, pct in hot_frames(svg)]
+        lines += ["", "## Top self time (% of samples)", "", "| % | function |", "|---:|---|"]
+        lines += [f"| {pct:.1f} | `{frame}` |" for frame, pct in self_frames(svg)]
         lines.append("")
     stat = out / "perf-stat.txt"
     if stat.exists():

@@ -14,6 +14,7 @@ RECORD_SIZE = 1024
 PARTITIONS = (1, 16)
 ACKS = ("1", "all")
 PRODUCERS = (1, 4)
+CONSUMERS = (1, 2)
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,36 @@ class ProduceCase:
     @property
     def key(self) -> str:
         return f"produce-p{self.partitions}-acks{self.acks}-x{self.producers}"
+
+
+@dataclass(frozen=True)
+class ConsumeCase:
+    """Consumers read the topic of the single-producer acks=1 run with `partitions`.
+
+    One consumer uses a group, as applications do; several split each
+    partition's offsets between them (see `ConsumeWorkload.offset_slices`), so
+    one partition can be read by more than one process and the reader's own
+    CPU limit shows.
+    """
+
+    partitions: int
+    consumers: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.partitions}p {self.consumers} cons"
+
+    @property
+    def key(self) -> str:
+        return f"consume-p{self.partitions}-x{self.consumers}"
+
+    @property
+    def source_key(self) -> str:
+        return ProduceCase(self.partitions, "1", 1).key
+
+
+def consume_cases() -> list[ConsumeCase]:
+    return [ConsumeCase(p, n) for p, n in itertools.product(PARTITIONS, CONSUMERS)]
 
 
 def produce_cases() -> list[ProduceCase]:

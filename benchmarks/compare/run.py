@@ -14,6 +14,7 @@ as "not started: <reason>"; a run that fails is reported with its error.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shlex
@@ -27,16 +28,24 @@ from typing import Any
 
 from rich.console import Console
 
-from benchmarks.compare.matrix import FULL, QUICK, RECORD_SIZE, Mode, produce_cases
+from benchmarks.compare.matrix import (
+    FULL,
+    QUICK,
+    RECORD_SIZE,
+    Mode,
+    consume_cases,
+    produce_cases,
+)
 from benchmarks.compare.report import render_markdown, update_doc, write_plots
 from benchmarks.peers import PEERS, KafkaPeer, Peer, PeerNotStarted
 from benchmarks.peers.java_tools import run_producer_performance
 from pystream.bench.ceiling import measure_enqueue_ceiling
 from pystream.bench.limits import measure_disk, measure_loopback_tcp
+from pystream.bench.proc_cpu import tree_cpu_seconds
 from pystream.bench.result import BenchResult, write_json
 from pystream.bench.runner import run_consume, run_e2e, run_produce
 from pystream.bench.stats import median_and_spread
-from pystream.bench.topics import ensure_topic
+from pystream.bench.topics import delete_topic, ensure_topic
 from pystream.bench.workload import ConsumeWorkload, EndToEndWorkload, ProduceWorkload
 
 REPO = Path(__file__).resolve().parents[2]
@@ -45,6 +54,12 @@ JAVA_PROPS = {"acks": "1", "batch.size": "1048576", "linger.ms": "5"}
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
+    if args.render:
+        # Re-render the tables and plots from a stored results.json (no brokers started).
+        stored = json.loads(args.render.read_text(encoding="utf-8"))
+        write_plots(stored, args.out)
+        update_doc(args.doc, render_markdown(stored, args.out, args.doc.parent))
+        return 0
     mode = QUICK if args.quick else FULL
     if args.repeats:
         mode = Mode(**{**mode.__dict__, "repeats": args.repeats})
@@ -62,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         "work_dir_filesystem": str(work_root),
         "limits": {},
         "peers": {},
+        "load_average": {"start": os.getloadavg()},
     }
     try:
         console.rule("physical limits")
@@ -73,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.keep:
             shutil.rmtree(work_root, ignore_errors=True)
     results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    results["load_average"]["end"] = os.getloadavg()
     out_dir: Path = args.out
     write_json(out_dir / "results.json", results)
     plots = write_plots(results, out_dir)
@@ -100,6 +117,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         "--work-dir", type=Path, default=None, help="where brokers keep data (default: $TMPDIR)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the work dir (logs, data)")
+    parser.add_argument(
+        "--render", type=Path, default=None, help="only re-render the docs from this results.json"
+    )
     args = parser.parse_args(argv)
     unknown = [p for p in args.peers if p not in PEERS]
     if unknown:
@@ -159,20 +179,31 @@ def run_peer(peer: Peer, mode: Mode, work_dir: Path, console: Console) -> dict[s
         peer.stop()
         return {**entry, "status": "not started", "reason": str(exc)}
     entry.update(status="ok", bootstrap=bootstrap, start_s=time.monotonic() - started)
+    entry["load_average_start"] = os.getloadavg()
     try:
         entry["describe"] = peer.describe()
-        run_workloads(peer.name, bootstrap, mode, entry, console)
+        pid = peer.process.pid if peer.process is not None else None
+        run_workloads(peer.name, bootstrap, mode, entry, console, pid)
+        entry["load_average_end"] = os.getloadavg()
     finally:
         peer.stop()
     return entry
 
 
 def run_workloads(
-    name: str, bootstrap: str, mode: Mode, entry: dict[str, Any], console: Console
+    name: str,
+    bootstrap: str,
+    mode: Mode,
+    entry: dict[str, Any],
+    console: Console,
+    pid: int | None = None,
 ) -> None:
     cases = produce_cases()
+    consumed = {c.source_key for c in consume_cases()}
     # A discarded warm-up run: JIT compilation and first-segment creation are not the subject.
-    _attempt(entry, console, "warm-up", lambda: run_produce(_produce(bootstrap, "warmup", mode)))
+    _attempt(
+        entry, console, "warm-up", lambda: run_produce(_produce(bootstrap, "warmup", mode)), pid
+    )
     produce: dict[str, Any] = {c.key: {"label": c.label, "runs": []} for c in cases}
     for rep in range(mode.repeats):
         for case in cases:
@@ -185,25 +216,34 @@ def run_workloads(
                 num_producers=case.producers,
             )
             label = f"{name} {case.label} (run {rep + 1}/{mode.repeats})"
-            result = _attempt(entry, console, label, lambda w=workload: run_produce(w, console))
+            result = _attempt(
+                entry, console, label, lambda w=workload: run_produce(w, console), pid
+            )
             if result is not None:
                 produce[case.key]["runs"].append(result.to_dict())
+            if rep > 0 or case.key not in consumed:
+                # Only the first single-producer topics are read back; an in-memory peer
+                # would otherwise hold every run's records.
+                delete_topic(bootstrap, workload.topic)
     entry["produce"] = {key: summarize(value) for key, value in produce.items()}
 
-    consume: dict[str, Any] = {}
-    for partitions in sorted({c.partitions for c in cases}):
-        topic = f"bench-produce-p{partitions}-acks1-x1-r0"
-        runs = []
-        for rep in range(mode.repeats):
-            workload = ConsumeWorkload(bootstrap, topic, mode.produce_records)
-            label = f"{name} consume {partitions}p (run {rep + 1}/{mode.repeats})"
-            result = _attempt(entry, console, label, lambda w=workload: run_consume(w, console))
+    consume: dict[str, Any] = {c.key: {"label": c.label, "runs": []} for c in consume_cases()}
+    for rep in range(mode.repeats):
+        for ccase in consume_cases():
+            workload = ConsumeWorkload(
+                bootstrap,
+                f"bench-{ccase.source_key}-r0",
+                mode.produce_records,
+                num_consumers=ccase.consumers,
+                offset_slices=ccase.consumers > 1,
+            )
+            label = f"{name} consume {ccase.label} (run {rep + 1}/{mode.repeats})"
+            result = _attempt(
+                entry, console, label, lambda w=workload: run_consume(w, console), pid
+            )
             if result is not None:
-                runs.append(result.to_dict())
-        consume[f"consume-p{partitions}"] = summarize(
-            {"label": f"{partitions}p 1 consumer", "runs": runs}
-        )
-    entry["consume"] = consume
+                consume[ccase.key]["runs"].append(result.to_dict())
+    entry["consume"] = {key: summarize(value) for key, value in consume.items()}
 
     e2e = EndToEndWorkload(
         _produce(
@@ -216,7 +256,7 @@ def run_workloads(
         )
     )
     label = f"{name} end-to-end at {mode.e2e_rate} records/s"
-    result = _attempt(entry, console, label, lambda: run_e2e(e2e, console))
+    result = _attempt(entry, console, label, lambda: run_e2e(e2e, console), pid)
     entry["e2e"] = result.to_dict() if result is not None else None
     entry["java_producer"] = java_cross_check(bootstrap, mode, console)
 
@@ -250,10 +290,31 @@ def summarize(entry: dict[str, Any]) -> dict[str, Any]:
             ("records_per_s", lambda r: r["throughput"]["records_per_s"]),
             ("p99_ms", lambda r: (r["latency_ms"] or {}).get("p99", 0.0)),
             ("client_cores", lambda r: r["client"]["cpu_cores_used"]),
+            ("broker_cores", lambda r: r.get("broker", {}).get("cpu_cores_used")),
+            ("broker_cpu_s_per_gb", lambda r: r.get("broker", {}).get("cpu_s_per_gb")),
         ):
-            median, low, high = median_and_spread([get(r) for r in runs])
+            values = [v for v in (get(r) for r in runs) if v is not None]
+            if not values:
+                continue
+            median, low, high = median_and_spread(values)
             out[field] = {"median": median, "min": low, "max": high}
     return out
+
+
+def broker_usage(cpu_s: float, result: BenchResult) -> dict[str, float]:
+    """Broker CPU over one run: cores busy, and CPU seconds per GB (2^30 bytes) moved.
+
+    The window spans the whole run (worker start-up and topic creation
+    included), so cores are a slight overestimate at short runs; CPU s/GB does
+    not depend on how long the run took or on other load on the machine.
+    """
+    t = result.throughput
+    gigabytes = t.bytes / 2**30
+    return {
+        "cpu_s": cpu_s,
+        "cpu_cores_used": cpu_s / t.seconds if t.seconds > 0 else 0.0,
+        "cpu_s_per_gb": cpu_s / gigabytes if gigabytes > 0 else 0.0,
+    }
 
 
 def _produce(bootstrap: str, topic: str, mode: Mode, **overrides: Any) -> ProduceWorkload:
@@ -270,7 +331,10 @@ def _produce(bootstrap: str, topic: str, mode: Mode, **overrides: Any) -> Produc
     return ProduceWorkload(**settings)
 
 
-def _attempt(entry: dict[str, Any], console: Console, label: str, run: Any) -> BenchResult | None:
+def _attempt(
+    entry: dict[str, Any], console: Console, label: str, run: Any, pid: int | None = None
+) -> BenchResult | None:
+    cpu0 = tree_cpu_seconds(pid) if pid else None
     try:
         result: BenchResult = run()
     except Exception as exc:
@@ -278,13 +342,21 @@ def _attempt(entry: dict[str, Any], console: Console, label: str, run: Any) -> B
         entry["errors"].append(message)
         console.print(f"[red]{message}")
         return None
+    cpu1 = tree_cpu_seconds(pid) if pid else None
+    broker = ""
+    if cpu0 is not None and cpu1 is not None:
+        result.broker = broker_usage(cpu1 - cpu0, result)
+        broker = (
+            f", broker {result.broker['cpu_cores_used']:.2f} cores"
+            f" {result.broker['cpu_s_per_gb']:.2f} CPU s/GB"
+        )
     status = "" if result.complete else f" [red]INCOMPLETE ({result.errors} errors)"
     lat = result.latency
     console.print(
         f"{label}: {result.throughput.records_per_s:,.0f} records/s "
         f"{result.throughput.mb_per_s:,.1f} MB/s"
         + (f", p50 {lat.p50:.1f} ms p99 {lat.p99:.1f} ms" if lat else "")
-        + f", client {result.client_cpu_util:.2f} cores{status}",
+        + f", client {result.client_cpu_util:.2f} cores{broker}{status}",
         highlight=False,
     )
     if not result.complete:

@@ -58,7 +58,13 @@ def _consume(
         start_barrier.wait(timeout=READY_TIMEOUT_S * 2)
         cpu0 = time.process_time()
         report.started = time.monotonic()
-        consumer.subscribe([workload.topic], on_assign=on_assign)
+        if workload.offset_slices:
+            ends = _assign_slice(consumer, workload.topic, index, workload.num_consumers)
+            assigned_at.append(time.monotonic())
+            report.extra["slice_records"] = sum(e - s for s, e in ends.values())
+        else:
+            ends = {}
+            consumer.subscribe([workload.topic], on_assign=on_assign)
         idle_limit = workload.timeout_ms / 1000.0
         last_record = time.monotonic()
         while consumed_total.value < workload.num_records:
@@ -73,6 +79,8 @@ def _consume(
             for msg in messages:
                 err = msg.error()
                 if err is None:
+                    if ends and msg.offset() >= ends[msg.partition()][1]:
+                        continue  # past this worker's slice: another worker counts it
                     good += 1
                     nbytes += len(msg)
                 elif err.code() != KafkaError._PARTITION_EOF:
@@ -88,6 +96,8 @@ def _consume(
             elif now - last_record > idle_limit:
                 report.extra["timed_out"] = True
                 break
+            if ends and report.records >= report.extra["slice_records"]:
+                break
         report.cpu_s = time.process_time() - cpu0
         report.extra["join_s"] = (assigned_at[0] - report.started) if assigned_at else None
         # Throughput counts from partition assignment, as Kafka's tool separates rebalance time.
@@ -95,6 +105,29 @@ def _consume(
     finally:
         consumer.close()
     return report
+
+
+def slice_bounds(low: int, high: int, index: int, count: int) -> tuple[int, int]:
+    """The `index`-th of `count` nearly equal, contiguous slices of offsets [low, high)."""
+    size = high - low
+    return low + size * index // count, low + size * (index + 1) // count
+
+
+def _assign_slice(consumer: Any, topic: str, index: int, count: int) -> dict[int, tuple[int, int]]:
+    """Assign this worker's slice of every partition; return {partition: (start, end)}."""
+    from confluent_kafka import TopicPartition
+
+    metadata = consumer.list_topics(topic, timeout=READY_TIMEOUT_S)
+    ends: dict[int, tuple[int, int]] = {}
+    for partition in sorted(metadata.topics[topic].partitions):
+        low, high = consumer.get_watermark_offsets(
+            TopicPartition(topic, partition), timeout=READY_TIMEOUT_S
+        )
+        start, end = slice_bounds(low, high, index, count)
+        if end > start:
+            ends[partition] = (start, end)
+    consumer.assign([TopicPartition(topic, p, start) for p, (start, _) in ends.items()])
+    return ends
 
 
 def run_latency_consumer(

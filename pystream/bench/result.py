@@ -34,6 +34,8 @@ class BenchResult:
     client_cpu_s: float = 0.0
     processes: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
+    # Broker CPU over the run (cpu_s, cpu_cores_used, cpu_s_per_gb), when its pid was known.
+    broker: dict[str, float] | None = None
     started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
     @property
@@ -98,6 +100,7 @@ class BenchResult:
                 "cpu_s": self.client_cpu_s,
                 "cpu_cores_used": self.client_cpu_util,
             },
+            "broker": self.broker or {},
             "extra": self.extra,
         }
 

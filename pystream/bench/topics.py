@@ -67,3 +67,17 @@ def _partitions(admin: object, topic: str, timeout_s: float) -> int:
     if any(p.leader < 0 or p.error is not None for p in info.partitions.values()):
         return 0
     return len(info.partitions)
+
+
+def delete_topic(bootstrap_server: str, topic: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> str:
+    """Delete `topic` (frees an in-memory broker between runs); '' or the reason it failed."""
+    from confluent_kafka import KafkaException
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient({"bootstrap.servers": bootstrap_server})
+    futures = admin.delete_topics([topic], operation_timeout=timeout_s, request_timeout=timeout_s)
+    try:
+        futures[topic].result(timeout=timeout_s)
+    except KafkaException as exc:
+        return str(exc)
+    return ""

@@ -141,6 +141,9 @@ class ConsumeWorkload:
     num_consumers: int = 1
     timeout_ms: int = 10000  # give up after this long without a record, as Kafka's tool does
     consumer_props: Mapping[str, str] = field(default_factory=dict)
+    # Instead of a group: consumer i is assigned the i-th slice of every partition's offsets,
+    # so several processes can share one partition (to show the load generator is not the limit).
+    offset_slices: bool = False
 
     def __post_init__(self) -> None:
         _check_common(self.num_records, 1, 1)

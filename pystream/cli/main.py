@@ -8,6 +8,7 @@ from pystream import __version__
 from pystream.cli.bench import bench
 from pystream.cli.broker import broker
 from pystream.cli.consume import consume
+from pystream.cli.groups import groups
 from pystream.cli.nexmark import nexmark
 from pystream.cli.produce import produce
 from pystream.cli.topics import topics
@@ -19,7 +20,7 @@ def main() -> None:
     """pystream: a Kafka-compatible event streaming platform."""
 
 
-for command in (broker, topics, produce, consume, bench, nexmark):
+for command in (broker, topics, produce, consume, groups, bench, nexmark):
     main.add_command(command)
 
 if __name__ == "__main__":

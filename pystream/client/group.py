@@ -24,13 +24,13 @@ from typing import Any, TypeVar
 
 from pystream.client.cluster import Cluster, KafkaError
 from pystream.client.connection import BrokerConnection, KafkaConnectionError
-from pystream.coordinator.consumer_protocol import (
+from pystream.protocol.api import ApiKey
+from pystream.protocol.consumer_protocol import (
     decode_assignment,
     decode_subscription,
     encode_assignment,
     encode_subscription,
 )
-from pystream.protocol.api import ApiKey
 from pystream.protocol.errors import ErrorCode
 from pystream.protocol.messages.delete_groups import DeleteGroupsRequest
 from pystream.protocol.messages.describe_groups import DescribeGroupsRequest

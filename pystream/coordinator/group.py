@@ -191,7 +191,7 @@ class Group:
     # ---- offsets ----
     def subscribed_topics(self) -> set[str] | None:
         """Topics the members subscribe to (consumer protocol), None if unknown."""
-        from pystream.coordinator.consumer_protocol import subscribed_topics
+        from pystream.protocol.consumer_protocol import subscribed_topics
 
         if self.protocol_type != "consumer" or self.protocol_name is None:
             return None

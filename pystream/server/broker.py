@@ -68,6 +68,13 @@ class Broker:
             load_or_create, data_dir, self.config["node.id"], self.config["cluster.id"]
         )
         self.topics = await self.run_blocking(TopicRegistry.open, self.config)
+        from pystream.coordinator.service import SERVICE
+        from pystream.coordinator.service import create as create_group_coordinator
+
+        if self.topics.get("__consumer_offsets") is not None:
+            # Groups exist: load them before serving. Otherwise the
+            # coordinator (and its topic) is created on the first group API.
+            self.services.setdefault(SERVICE, create_group_coordinator(self))
         loop = asyncio.get_running_loop()
         listener = self.config.listener
         zero_copy = _loop_supports_sendfile(loop)

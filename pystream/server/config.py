@@ -56,6 +56,7 @@ BROKER_CONFIG_DEFS: dict[str, tuple[type, Any]] = {
     "producer.id.expiration.ms": (int, 86400000),
     "replica.fetch.max.bytes": (int, 1048576),
     "fetch.max.bytes": (int, 57671680),
+    "max.incremental.fetch.session.cache.slots": (int, 1000),
     "request.timeout.ms": (int, 30000),
     "cluster.id": (str, ""),
     # pystream's own: a cap on partitions per topic, so a CreateTopics or

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ import numpy as np
 
 from pystream.client.cluster import Cluster
 from pystream.client.producer import Producer
+from pystream.record import Record
 from pystream.streams.aio import EventLoopThread
 from pystream.streams.batch import MicroBatch
 from pystream.streams.bytes_column import BytesColumn
@@ -142,27 +144,27 @@ class KafkaSink(Sink):
         producer, cluster = self._producer, self._cluster
         assert producer is not None and cluster is not None, "sink used before open()"
         count = len((await cluster.topic(self.topic, auto_create=True)).partitions)
-        key_list: list[Any] = [None] * len(values)
-        if keys is not None:
-            parts = kafka_partition_for(keys, count).tolist()
-            key_list = keys.to_pylist()
-        else:
-            parts = [-1] * len(values)
+        n = len(values)
         sticky = random.randrange(count)  # keyless rows of one batch go to one partition
-        futures = []
-        for i, value in enumerate(values):
-            key = key_list[i]
-            futures.append(
-                await producer.send(
-                    self.topic,
-                    value,
-                    key=key.encode() if isinstance(key, str) else key,
-                    partition=parts[i] if parts[i] >= 0 else sticky,
-                    timestamp=None if timestamps is None else timestamps[i],
-                )
-            )
-        await producer.flush()
-        await asyncio.gather(*futures)  # raises the first failed record's error
+        if keys is None:
+            key_list: list[Any] = [None] * n
+            parts = np.full(n, sticky, dtype=np.int64)
+        else:
+            parts = kafka_partition_for(keys, count)
+            parts[parts < 0] = sticky
+            key_list = [k.encode() if isinstance(k, str) else k for k in keys.to_pylist()]
+        stamps = [int(time.time() * 1000)] * n if timestamps is None else timestamps
+        # Rows grouped by partition, batch order kept within each (stable sort), then one
+        # send_batch per partition, all partitions at once.
+        order = np.argsort(parts, kind="stable")
+        present, starts = np.unique(parts[order], return_index=True)
+        bounds = [*starts.tolist(), n]
+        sends = []
+        for j, partition in enumerate(present.tolist()):
+            rows = order[bounds[j] : bounds[j + 1]].tolist()
+            records = [Record(key_list[i], values[i], stamps[i]) for i in rows]
+            sends.append(producer.send_batch(self.topic, partition, records))
+        await asyncio.gather(*sends)  # raises the first failed partition's error
 
     def close(self) -> None:
         async def stop() -> None:

@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from pystream.coordinator.consumer_protocol import encode_subscription
 from pystream.coordinator.group import GroupState
 from pystream.coordinator.results import CommitRequestPartition
 from pystream.coordinator.store import partition_for
+from pystream.protocol.consumer_protocol import encode_subscription
 from pystream.protocol.errors import ErrorCode
 
 E = ErrorCode

@@ -1,0 +1,134 @@
+"""Report sections on broker efficiency and the issue's throughput targets.
+
+Broker CPU seconds per GB come from /proc/<pid>/stat read around each run
+(see `pystream.bench.proc_cpu`); unlike throughput they hardly depend on
+what else the shared machine was doing. The targets compare pystream's best
+1-partition acks=1 medians with the peers' best, from the same run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+SUBJECT = "pystream"
+# (section, case-key prefix, what, reference, required ratio)
+TARGETS = (
+    ("produce", "produce-p1-acks1-", "produce", "kafka", 1.0),
+    ("produce", "produce-p1-acks1-", "produce", "tansu", 3.0),
+    ("consume", "consume-p1-", "consume", "kafka", 1.0),
+    ("consume", "consume-p1-", "consume", "tansu", 3.0),
+    ("consume", "consume-p1-", "consume", "loopback TCP", 0.5),
+)
+
+
+def best_median(peer: dict[str, Any], section: str, prefix: str) -> tuple[float, str] | None:
+    """The highest median MB/s over the cases whose key starts with `prefix`, and its label."""
+    found = [
+        (case["mb_per_s"]["median"], case["label"])
+        for key, case in peer.get(section, {}).items()
+        if key.startswith(prefix) and case.get("mb_per_s")
+    ]
+    return max(found) if found else None
+
+
+def target_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per target: the figures, the ratio and whether it is met (None: not measurable)."""
+    peers: dict[str, Any] = results["peers"]
+    rows = []
+    for section, prefix, what, reference, required in TARGETS:
+        ours = best_median(peers.get(SUBJECT, {}), section, prefix)
+        if reference == "loopback TCP":
+            tcp = results["limits"].get("loopback_tcp_mb_s")
+            theirs = (tcp, "one connection") if tcp else None
+        else:
+            theirs = best_median(peers.get(reference, {}), section, prefix)
+        ratio = ours[0] / theirs[0] if ours and theirs and theirs[0] > 0 else None
+        rows.append(
+            {
+                "what": what,
+                "reference": reference,
+                "ours": ours,
+                "theirs": theirs,
+                "ratio": ratio,
+                "required": required,
+                "met": None if ratio is None else ratio >= required,
+            }
+        )
+    return rows
+
+
+def targets_section(results: dict[str, Any]) -> list[str]:
+    lines = [
+        "### Targets (1 KiB records, 1 partition, acks=1, batched librdkafka client)",
+        "",
+        "Best median of the 1-partition acks=1 cases (any number of client processes) for "
+        "each side, from this run.",
+        "",
+        "| target | pystream MB/s | reference MB/s | ratio | required | met |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for row in target_rows(results):
+        ours, theirs = row["ours"], row["theirs"]
+        ours_cell = f"{ours[0]:,.0f} ({ours[1]})" if ours else "not measured"
+        theirs_cell = f"{theirs[0]:,.0f} ({theirs[1]})" if theirs else "not measured"
+        ratio = f"{row['ratio']:.2f}x" if row["ratio"] is not None else "-"
+        met = {True: "yes", False: "**no**", None: "unknown"}[row["met"]]
+        lines.append(
+            f"| {row['what']} vs {row['reference']} | {ours_cell} | {theirs_cell} | {ratio} | "
+            f"{row['required']:.1f}x | {met} |"
+        )
+    return [*lines, ""]
+
+
+def cpu_section(peers: dict[str, Any], ok: list[str]) -> list[str]:
+    """Broker CPU seconds per GB and broker cores beside the client's cores, per workload."""
+    lines = [
+        "### Broker CPU per GB moved (CPU seconds per 2^30 bytes, median [min-max])",
+        "",
+        "Read from `/proc/<pid>/stat` (utime+stime of the broker and its child processes) "
+        "before and after each run; lower is better. This does not depend on how fast the "
+        "run went, so it is the figure to compare when the machine is loaded. For Kafka "
+        "it includes JVM background work (GC, log flusher) in the window.",
+        "",
+        "| workload | " + " | ".join(ok) + " |",
+        "|---|" + "---:|" * len(ok),
+    ]
+    lines += _rows(peers, ok, "broker_cpu_s_per_gb", "{:.2f}")
+    lines += [
+        "",
+        "### CPU use during the runs: broker cores / client cores (medians)",
+        "",
+        "On 2 CPUs, broker + client near 2.0 means the machine was saturated; a client "
+        "near 1.0 core per process would mean the load generator limited the run.",
+        "",
+        "| workload | " + " | ".join(ok) + " |",
+        "|---|" + "---:|" * len(ok),
+    ]
+    for section in ("produce", "consume"):
+        for key, case in peers[ok[0]].get(section, {}).items():
+            cells = []
+            for name in ok:
+                entry = peers[name].get(section, {}).get(key, {})
+                broker, client = entry.get("broker_cores"), entry.get("client_cores")
+                cells.append(
+                    f"{broker['median']:.2f} / {client['median']:.2f}" if broker and client else "-"
+                )
+            lines.append(f"| {section} {case['label']} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
+def _rows(peers: dict[str, Any], ok: list[str], field: str, fmt: str) -> list[str]:
+    lines = []
+    for section in ("produce", "consume"):
+        for key, case in peers[ok[0]].get(section, {}).items():
+            cells = []
+            for name in ok:
+                stat = peers[name].get(section, {}).get(key, {}).get(field)
+                cells.append(
+                    f"{fmt.format(stat['median'])} [{fmt.format(stat['min'])}-"
+                    f"{fmt.format(stat['max'])}]"
+                    if stat
+                    else "-"
+                )
+            lines.append(f"| {section} {case['label']} | " + " | ".join(cells) + " |")
+    return lines
