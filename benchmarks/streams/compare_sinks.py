@@ -99,7 +99,7 @@ def main() -> None:
         spread = f"{min(r['seconds']):.3f}-{max(r['seconds']):.3f} s"
         print(
             f"{name:16s} {r['records_per_s'] / 1e6:8.3f} M records/s  ({spread})  "
-            f"kafka sink is {r['records_per_s'] / ref:.2f}x its time"
+            f"{r['records_per_s'] / ref:.2f}x the kafka sink's rate"
         )
 
 

@@ -14,8 +14,9 @@ N records into memory in the same run:
 - decode floor: the segment files' bytes already in memory, decoded by one
   `decode_columns` call per partition (no I/O, no protocol).
 - file read: `Path.read_bytes` of every segment (the raw sequential-read reference).
-- kafka sink: `KafkaSink.write` of 100k keyed rows (murmur2 in one numba call, then one
-  `Producer.send` per record); reported separately.
+- kafka sink: `KafkaSink.write` of 100k keyed rows (murmur2 in one numba call, one
+  `Producer.send_batch` per partition); reported separately (`compare_sinks.py` compares
+  it with the per-record producer path in the same run).
 
 Writes benchmarks/out/streams_sources.json. Run:
     .venv/bin/python benchmarks/streams/compare_sources.py --records 1000000 --runs 3

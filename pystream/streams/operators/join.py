@@ -3,12 +3,14 @@
 Stream-table join: each batch's rows look up the table by key (inner or left); a key may
 match several table rows. Null keys never match, as in SQL.
 
-Windowed stream-stream join (append mode): rows of both sides are assigned to tumbling
-windows of their event-time column and match when keys and window are equal. Both sides
+Windowed stream-stream join (append mode): rows of both sides are assigned to the tumbling
+or hopping windows of their event-time column and match when keys and window are equal (a
+hopping window puts a row in every window that contains it, so a pair of rows that share
+several windows is emitted once per shared window, as a join on Spark's `window` column). Both sides
 keep their rows as state; each batch joins new left rows with all right rows (state + new)
 and old left rows with new right rows, so each pair is emitted exactly once, as soon as both
-rows have arrived. `left_semi` emits each left row once, at its first match (the left state
-remembers which rows have matched). Rows of windows that end at or before the watermark are
+rows have arrived. `left_semi` emits each left row once per window, at its first match in that window (the
+left state remembers which rows have matched). Rows of windows that end at or before the watermark are
 evicted, and late rows are dropped before they reach the state.
 """
 
@@ -17,11 +19,11 @@ from __future__ import annotations
 import numpy as np
 
 from pystream.compute import grouping
-from pystream.compute.windows import tumbling_start
+from pystream.compute.windows import hopping, tumbling_start
 from pystream.streams.batch import Column, MicroBatch, take_column
 from pystream.streams.bytes_column import BytesColumn
 from pystream.streams.plan import NO_WATERMARK, BatchContext, Node, OutputMode, WatermarkNode
-from pystream.streams.windows import TumblingWindow, WindowSpec
+from pystream.streams.windows import HoppingWindow, TumblingWindow, WindowSpec
 
 WINDOW_START, WINDOW_END = "window_start", "window_end"
 MATCHED = "__matched"
@@ -101,8 +103,8 @@ class StreamStreamJoin(Node):
         self, left: Node, right: Node, keys: list[str], window: WindowSpec, how: str = "inner"
     ) -> None:
         super().__init__(left, right)
-        if not isinstance(window, TumblingWindow):
-            raise ValueError("stream-stream joins support tumbling windows")
+        if not isinstance(window, (TumblingWindow, HoppingWindow)):
+            raise ValueError("stream-stream joins support tumbling and hopping windows")
         if how not in ("inner", "left_semi"):
             raise ValueError("stream-stream joins are 'inner' or 'left_semi'")
         self.keys, self.window, self.how = keys, window, how
@@ -134,8 +136,11 @@ class StreamStreamJoin(Node):
             return None
         batch = self.split_late(batch, ctx, wm)
         ts = np.asarray(batch[self.window.column], dtype=np.int64)
-        start = tumbling_start(ts, self.window.size, self.window.offset)
-        return batch.with_columns({WINDOW_START: start})
+        w = self.window
+        if isinstance(w, HoppingWindow):
+            rows, starts = hopping(ts, w.size, w.slide, w.offset)
+            return batch.take(rows).with_columns({WINDOW_START: starts})
+        return batch.with_columns({WINDOW_START: tumbling_start(ts, w.size, w.offset)})
 
     def _pairs(
         self, left: MicroBatch | None, right: MicroBatch | None

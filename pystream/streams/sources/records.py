@@ -5,8 +5,10 @@ Shared by the Kafka topic source (bytes from Fetch responses) and the embedded-l
 decodes a partition's chunk into columns; numpy wraps the Rust-owned buffers without
 copying, and the offset range is cut with a slice (offsets grow within a partition).
 
-Columns (Spark's Kafka source, minus `timestampType` and `headers`): `key`, `value`
-(bytes, nullable), `topic` (str), `partition` (int32), `offset`, `timestamp` (int64 ms).
+Columns (Spark's Kafka source, minus `headers`): `key`, `value` (bytes, nullable), `topic`
+(str), `partition` (int32), `offset`, `timestamp` (int64 ms), `timestampType` (int32: 0
+CreateTime, 1 LogAppendTime; a batch attribute, spread over its records from the batch
+headers, so no per-record work).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from pystream import record
+from pystream._native import CorruptRecordError
 from pystream.streams.batch import MicroBatch
 from pystream.streams.bytes_column import BytesColumn
 
@@ -30,6 +33,7 @@ RECORD_SCHEMA = {
     "partition": "int32",
     "offset": "int64",
     "timestamp": "int64",
+    "timestampType": "int32",
 }
 
 
@@ -79,9 +83,22 @@ def topic_column(topic: str, n: int) -> BytesColumn:
     return BytesColumn(offsets, np.tile(name, n), None, text=True)
 
 
+def timestamp_types(buf: Buffer, count: int) -> np.ndarray:
+    """Each decoded record's timestamp type (decode_columns skips control batches)."""
+    infos = [i for i in record.read_batch_infos(buf, verify_crc=False) if not i.is_control]
+    types = np.array([i.timestamp_type for i in infos], dtype=np.int32)
+    counts = np.array([i.record_count for i in infos], dtype=np.int64)
+    if int(counts.sum()) != count:
+        raise CorruptRecordError(
+            f"batch headers count {int(counts.sum())} records, the batches hold {count}"
+        )
+    return np.repeat(types, counts)
+
+
 def decode_range(buf: Buffer, topic: str, partition: int, lo: int, hi: int) -> MicroBatch:
     """Records with lo <= offset < hi from whole batches in `buf` (CRC checked)."""
     cols = record.decode_columns(buf)
+    types = timestamp_types(buf, len(cols.offsets))
     a = int(np.searchsorted(cols.offsets, lo, side="left"))
     b = int(np.searchsorted(cols.offsets, hi, side="left"))
     keys, values = _binary(cols.keys), _binary(cols.values)
@@ -96,6 +113,7 @@ def decode_range(buf: Buffer, topic: str, partition: int, lo: int, hi: int) -> M
             "partition": np.full(n, partition, dtype=np.int32),
             "offset": cols.offsets[a:b],
             "timestamp": cols.timestamps[a:b],
+            "timestampType": types[a:b],
         },
         num_rows=n,
     )

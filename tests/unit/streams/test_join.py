@@ -116,3 +116,98 @@ def test_stream_stream_join_needs_window_and_watermarks() -> None:
         a.join(b, "k")
     with pytest.raises(ValueError, match="with_watermark"):
         a.join(b, "k", window=F.window("ts", 1000)).write_stream.sink(MemorySink()).run()
+
+
+def _windows_of(ts: int, size: int, slide: int) -> set[int]:
+    """Reference: every window start s (a multiple of slide) with s <= ts < s + size."""
+    last = ts - ts % slide
+    return {s for s in range(last, last - size - slide, -slide) if s <= ts < s + size}
+
+
+def _run_join(
+    left: list[dict[str, Any]], right: list[dict[str, Any]], chunk: int, how: str, window: Any
+) -> list[dict[str, Any]]:
+    schema = {"ts": "int64", "k": "int64", "x": "int64"}
+    ls = MemorySource(schema, name="left", max_records_per_trigger=chunk)
+    rs = MemorySource(schema, name="right", max_records_per_trigger=chunk)
+    ls.add_data(left)
+    rs.add_data(right)
+    lstream = Stream.from_source(ls).with_watermark("ts", 100_000)
+    rstream = Stream.from_source(rs).with_watermark("ts", 100_000)
+    sink = MemorySink()
+    joined = lstream.join(rstream, "k", how=how, window=window)
+    joined.write_stream.trigger(Trigger.available_now()).sink(sink).run()
+    return sink.rows()
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(left=side_st, right=side_st, chunk=st.integers(1, 8))
+def test_hopping_stream_stream_join_matches_reference(
+    left: list[dict[str, Any]], right: list[dict[str, Any]], chunk: int
+) -> None:
+    # one output row per pair of rows and window they share
+    rows = _run_join(left, right, chunk, "inner", F.window("ts", "10 seconds", "4 seconds"))
+    got = sorted(
+        (r["window_start"], r["window_end"], r["k"], r["ts"], r["x"], r["ts_right"], r["x_right"])
+        for r in rows
+    )
+    want = sorted(
+        (w, w + 10_000, a["k"], a["ts"], a["x"], b["ts"], b["x"])
+        for a in left
+        for b in right
+        if a["k"] == b["k"]
+        for w in _windows_of(a["ts"], 10_000, 4_000) & _windows_of(b["ts"], 10_000, 4_000)
+    )
+    assert got == want
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(left=side_st, right=side_st, chunk=st.integers(1, 8))
+def test_hopping_left_semi_join_emits_each_left_row_once_per_matched_window(
+    left: list[dict[str, Any]], right: list[dict[str, Any]], chunk: int
+) -> None:
+    rows = _run_join(left, right, chunk, "left_semi", F.window("ts", 10_000, slide=5_000))
+    got = sorted((r["window_start"], r["k"], r["ts"], r["x"]) for r in rows)
+    want = sorted(
+        (w, a["k"], a["ts"], a["x"])
+        for a in left
+        for w in _windows_of(a["ts"], 10_000, 5_000)
+        if any(b["k"] == a["k"] and w in _windows_of(b["ts"], 10_000, 5_000) for b in right)
+    )
+    assert got == want
+    assert all("ts_right" not in r for r in rows)
+
+
+def test_hopping_join_keeps_a_row_until_its_last_window_closes(tmp_path: Any) -> None:
+    ls = MemorySource({"ts": "int64", "k": "int64"}, name="l")
+    rs = MemorySource({"ts": "int64", "k": "int64"}, name="r")
+    sink = MemorySink()
+
+    def run_available() -> Any:
+        joined = (
+            Stream.from_source(ls)
+            .with_watermark("ts", 0)
+            .join(
+                Stream.from_source(rs).with_watermark("ts", 0),
+                "k",
+                window=F.window("ts", 1_000, slide=500),
+            )
+        )
+        writer = joined.write_stream.checkpoint(tmp_path / "cp").trigger(Trigger.available_now())
+        return writer.sink(sink).run()
+
+    # the left row at 700 is in windows [0, 1000) and [500, 1500)
+    ls.add_data([{"ts": 700, "k": 1}, {"ts": 1_200, "k": 2}])
+    rs.add_data([{"ts": 1_200, "k": 3}])
+    query = run_available()  # watermark -> 1200: [0, 1000) closes, [500, 1500) stays open
+    assert query.last_progress.watermark_ms == 1_200
+    rs.add_data([{"ts": 1_300, "k": 1}])  # on time; shares [500, 1500) with the 700 row
+    run_available()
+    assert [(r["window_start"], r["ts"], r["ts_right"]) for r in sink.rows()] == [(500, 700, 1_300)]
+
+
+def test_stream_stream_join_refuses_session_windows() -> None:
+    a = Stream.from_source(MemorySource({"ts": "int64", "k": "int64"}, name="a"))
+    b = Stream.from_source(MemorySource({"ts": "int64", "k": "int64"}, name="b"))
+    with pytest.raises(ValueError, match="tumbling and hopping"):
+        a.join(b, "k", window=F.session_window("ts", 1000))

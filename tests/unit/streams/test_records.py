@@ -86,3 +86,23 @@ def test_corrupt_batch_is_an_error_not_garbage() -> None:
 def test_topic_column_repeats_the_name() -> None:
     assert topic_column("abc", 3).to_pylist() == ["abc"] * 3
     assert topic_column("abc", 0).to_pylist() == []
+
+
+def test_timestamp_type_column_follows_each_batch_and_skips_control_batches() -> None:
+    create = build_batch([(b"a", b"1", 10), (b"b", b"2", 11)], base_offset=0)
+    control = build_batch(
+        [(b"\x00\x00\x00\x00", b"\x00\x00\x00\x00\x00\x00", 12)],
+        base_offset=2,
+        producer_id=7,
+        producer_epoch=0,
+        is_transactional=True,
+        is_control=True,
+    )
+    appended = build_batch([(b"c", b"3", 13)], base_offset=3, log_append_time=True)
+    buf = create + control + appended
+    batch = decode_range(buf, "t", 0, 0, 4)
+    assert batch["offset"].tolist() == [0, 1, 3]
+    assert batch["timestampType"].tolist() == [0, 0, 1]
+    assert batch["timestampType"].dtype.name == "int32"
+    part = decode_range(buf, "t", 0, 1, 4)
+    assert part["timestampType"].tolist() == [0, 1]
