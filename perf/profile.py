@@ -1,7 +1,7 @@
 """Profile a broker under load: a py-spy flame graph (SVG) and `perf stat`, in one command.
 
     .venv/bin/python perf/profile.py                        # start pystream, produce scenario
-    .venv/bin/python perf/profile.py --scenario consume --num-records 500000
+    .venv/bin/python perf/profile.py --scenario consume --num-records 500000 --reader fetch
     .venv/bin/python perf/profile.py --pid 1234 --bootstrap-server 127.0.0.1:9092  # running broker
 
 The broker is started (or attached to by --pid), py-spy and perf attach to
@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,9 +32,11 @@ if str(REPO) not in sys.path:  # run as a script: make `benchmarks` importable
     sys.path.insert(0, str(REPO))
 
 from benchmarks.peers import PeerNotStarted, PystreamPeer  # noqa: E402
+from pystream.bench.proc_cpu import cpu_usage, tree_cpu_seconds  # noqa: E402
 from pystream.bench.result import BenchResult  # noqa: E402
 from pystream.bench.runner import run_consume, run_e2e, run_produce  # noqa: E402
 from pystream.bench.workload import (  # noqa: E402
+    READERS,
     ConsumeWorkload,
     EndToEndWorkload,
     ProduceWorkload,
@@ -65,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
             assert peer.process is not None
             pid = peer.process.pid
         notes: list[str] = []
+        produce = prepare_scenario(args, bootstrap)
+        cpu0 = tree_cpu_seconds(pid)
         profilers = [
             p
             for p in (
@@ -75,7 +80,11 @@ def main(argv: list[str] | None = None) -> int:
         ]
         time.sleep(0.5)  # let the profilers attach before the load starts
         try:
-            result = run_scenario(args, bootstrap)
+            result = run_scenario(args, bootstrap, produce)
+            cpu1 = tree_cpu_seconds(pid)
+            if cpu0 is not None and cpu1 is not None:
+                # Includes the profilers' attach/sampling cost charged to the broker.
+                result.broker = cpu_usage(cpu1 - cpu0, result.throughput)
         finally:
             for proc in profilers:
                 stop(proc)
@@ -100,6 +109,15 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--partitions", type=int, default=1)
     parser.add_argument("--acks", default="1", choices=("0", "1", "all", "-1"))
     parser.add_argument("--num-producers", type=int, default=1)
+    parser.add_argument(
+        "--num-consumers", type=int, default=1, help="consume: >1 splits the offsets"
+    )
+    parser.add_argument(
+        "--reader",
+        choices=READERS,
+        default="librdkafka",
+        help="consume: librdkafka consumers, or the wire-level fetch reader (lighter)",
+    )
     parser.add_argument("--throughput", type=float, default=2000, help="e2e rate, records/s")
     parser.add_argument("--rate", type=int, default=100, help="py-spy samples per second")
     parser.add_argument(
@@ -114,23 +132,42 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def run_scenario(args: argparse.Namespace, bootstrap: str) -> BenchResult:
-    topic = f"perf-{args.scenario}-{int(time.time())}"
-    produce = ProduceWorkload(
+def _produce_workload(args: argparse.Namespace, bootstrap: str) -> ProduceWorkload:
+    return ProduceWorkload(
         bootstrap_server=bootstrap,
-        topic=topic,
+        topic=f"perf-{args.scenario}-{int(time.time())}",
         num_records=args.num_records,
         record_size=args.record_size,
         partitions=args.partitions,
         acks=args.acks,
         num_producers=args.num_producers,
+        batch_size=1048576,  # as the comparison (benchmarks/compare) runs it
+        linger_ms=5.0,
     )
+
+
+def prepare_scenario(args: argparse.Namespace, bootstrap: str) -> ProduceWorkload:
+    """The produce workload; for `consume`, run it now, so the profile holds only the reads."""
+    produce = _produce_workload(args, bootstrap)
+    if args.scenario == "consume":
+        run_produce(produce)
+    return produce
+
+
+def run_scenario(args: argparse.Namespace, bootstrap: str, produce: ProduceWorkload) -> BenchResult:
+    topic = produce.topic
     runs: dict[str, Callable[[], BenchResult]] = {
         "produce": lambda: run_produce(produce),
-        "consume": lambda: (
-            run_produce(produce),
-            run_consume(ConsumeWorkload(bootstrap, topic, args.num_records)),
-        )[1],
+        "consume": lambda: run_consume(
+            ConsumeWorkload(
+                bootstrap,
+                topic,
+                args.num_records,
+                num_consumers=args.num_consumers,
+                offset_slices=args.num_consumers > 1,
+                reader=args.reader,
+            )
+        ),
         "e2e": lambda: run_e2e(
             EndToEndWorkload(
                 ProduceWorkload(
@@ -200,41 +237,71 @@ _ATTR = re.compile(r'(?P<key>[\w:]+)="(?P<value>[^"]*)"')
 _LINE = re.compile(r":\d+\)$")
 
 
-def self_frames(svg: Path, limit: int = 15) -> list[tuple[str, float]]:
-    """The functions with the largest self time (% of all samples) in a py-spy flame graph.
+# Waiting, not working: the event loop's poll and idle executor threads blocked on their queue.
+IDLE_FRAMES = ("EpollSelector.select", "epoll_wait", "_queue_SimpleQueue_get")
 
-    A frame's self time is its samples minus those of the frames drawn on top
-    of it (its callees). Line numbers are dropped so a function's lines add up.
+
+@dataclass
+class SelfTime:
+    """Self samples per function over the busy samples, and how many samples were idle waits."""
+
+    busy: dict[str, int]
+    idle: int
+    total: int
+
+    def top(self, limit: int = 15) -> list[tuple[str, float, float]]:
+        """(function, % of busy samples, % of all samples), largest first."""
+        busy_total = max(self.total - self.idle, 1)
+        ranked = sorted(self.busy.items(), key=lambda item: -item[1])[:limit]
+        return [
+            (name, 100.0 * n / busy_total, 100.0 * n / max(self.total, 1))
+            for name, n in ranked
+            if n > 0
+        ]
+
+
+def self_time(svg: Path) -> SelfTime:
+    """Self time per function in a py-spy flame graph, idle waits set apart.
+
+    A frame's self time is its samples minus those of its callees, the frames
+    one level further from the root within its span. A frame under one of
+    `IDLE_FRAMES` counts as idle. Line numbers are dropped so a function's
+    lines add up.
     """
     text = svg.read_text(encoding="utf-8", errors="replace")
     frames = []  # (y, x, width in samples, name)
     for match in _FRAME.finditer(text):
         attrs = {m["key"]: m["value"] for m in _ATTR.finditer(match["attrs"])}
-        if "fg:x" not in attrs or "fg:w" not in attrs:
+        if "fg:x" not in attrs or "fg:w" not in attrs or "y" not in attrs:
             continue
         title = html.unescape(match["title"])
         name = _LINE.sub(")", _TITLE_TAIL.sub("", title))
         frames.append((float(attrs["y"]), int(attrs["fg:x"]), int(attrs["fg:w"]), name))
     if not frames:
-        return []
+        return SelfTime({}, 0, 0)
     total = max(w for _, _, w, _ in frames)
-    levels = sorted({y for y, _, _, _ in frames}, reverse=True)  # root at the bottom
-    above = dict(zip(levels, [*levels[1:], None], strict=True))
-    by_level: dict[float, list[tuple[int, int]]] = {}
-    for y, x, w, _ in frames:
-        by_level.setdefault(y, []).append((x, w))
-    own: dict[str, int] = {}
+    # py-spy may draw the root at the top or the bottom: levels count away from it.
+    root_y = max(frames, key=lambda f: f[2])[0]
+    levels = sorted({f[0] for f in frames}, key=lambda y: abs(y - root_y))
+    by_level: dict[float, list[tuple[int, int, str]]] = {y: [] for y in levels}
     for y, x, w, name in frames:
-        upper = above[y]
-        callees = (
-            sum(cw for cx, cw in by_level.get(upper, []) if x <= cx < x + w)
-            if upper is not None
-            else 0
-        )
-        if name != "all" and not name.startswith("process "):
-            own[name] = own.get(name, 0) + w - callees
-    ranked = sorted(own.items(), key=lambda item: -item[1])[:limit]
-    return [(name, 100.0 * samples / total) for name, samples in ranked if samples > 0]
+        by_level[y].append((x, w, name))
+    idle_spans: list[tuple[int, int]] = []  # sample ranges under an idle frame
+    busy: dict[str, int] = {}
+    idle = 0
+    for depth, y in enumerate(levels):
+        upper = by_level[levels[depth + 1]] if depth + 1 < len(levels) else []
+        for x, w, name in by_level[y]:
+            own = w - sum(cw for cx, cw, _ in upper if x <= cx < x + w)
+            under_idle = any(a <= x < b for a, b in idle_spans)
+            if not under_idle and name.startswith(IDLE_FRAMES):
+                idle_spans.append((x, x + w))
+                under_idle = True
+            if under_idle:
+                idle += own
+            elif own > 0 and name != "all" and not name.startswith("process "):
+                busy[name] = busy.get(name, 0) + own
+    return SelfTime(busy, idle, total)
 
 
 def render_summary(
@@ -249,12 +316,31 @@ def render_summary(
         f"Result: {result.summary_line()}",
         "",
     ]
+    if result.broker:
+        b = result.broker
+        lines += [
+            f"Broker CPU (from /proc, profile window): {b['cpu_s']:.2f} s, "
+            f"{b['cpu_cores_used']:.2f} cores, {b['cpu_s_per_gb']:.2f} CPU s/GB; "
+            f"client {result.client_cpu_util:.2f} cores.",
+            "",
+        ]
     svg = out / "broker.svg"
     if svg.exists():
         lines += ["## Hottest frames (inclusive % of samples)", "", "| % | frame |", "|---:|---|"]
         lines += [f"| {pct:.1f} | `{frame}` |" for frame, pct in hot_frames(svg)]
-        lines += ["", "## Top self time (% of samples)", "", "| % | function |", "|---:|---|"]
-        lines += [f"| {pct:.1f} | `{frame}` |" for frame, pct in self_frames(svg)]
+        own = self_time(svg)
+        idle_pct = 100.0 * own.idle / max(own.total, 1)
+        lines += [
+            "",
+            "## Top self time",
+            "",
+            f"{own.total} samples; {idle_pct:.1f}% were idle waits ({', '.join(IDLE_FRAMES)}),"
+            " the rest are busy samples.",
+            "",
+            "| % of busy | % of all | function |",
+            "|---:|---:|---|",
+        ]
+        lines += [f"| {b:.1f} | {a:.1f} | `{frame}` |" for frame, b, a in own.top()]
         lines.append("")
     stat = out / "perf-stat.txt"
     if stat.exists():

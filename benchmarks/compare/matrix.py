@@ -15,6 +15,7 @@ PARTITIONS = (1, 16)
 ACKS = ("1", "all")
 PRODUCERS = (1, 4)
 CONSUMERS = (1, 2)
+READERS = ("librdkafka", "fetch")
 
 
 @dataclass(frozen=True)
@@ -50,24 +51,29 @@ class ProduceCase:
 
 @dataclass(frozen=True)
 class ConsumeCase:
-    """Consumers read the topic of the single-producer acks=1 run with `partitions`.
+    """Readers of the topic the single-producer acks=1 run wrote with `partitions`.
 
-    One consumer uses a group, as applications do; several split each
-    partition's offsets between them (see `ConsumeWorkload.offset_slices`), so
-    one partition can be read by more than one process and the reader's own
-    CPU limit shows.
+    `librdkafka`: one consumer uses a group, as applications do; several
+    split each partition's offsets between them (one partition cannot be
+    split inside a group). `fetch`: the wire-level reader of
+    `pystream.bench.fetcher` (Fetch requests, batch headers only), which
+    needs far less CPU per byte, so the broker rather than the tool sets the
+    pace.
     """
 
     partitions: int
     consumers: int
+    reader: str = "librdkafka"
 
     @property
     def label(self) -> str:
-        return f"{self.partitions}p {self.consumers} cons"
+        kind = "cons" if self.reader == "librdkafka" else self.reader
+        return f"{self.partitions}p {self.consumers} {kind}"
 
     @property
     def key(self) -> str:
-        return f"consume-p{self.partitions}-x{self.consumers}"
+        suffix = "" if self.reader == "librdkafka" else f"-{self.reader}"
+        return f"consume-p{self.partitions}-x{self.consumers}{suffix}"
 
     @property
     def source_key(self) -> str:
@@ -75,7 +81,11 @@ class ConsumeCase:
 
 
 def consume_cases() -> list[ConsumeCase]:
-    return [ConsumeCase(p, n) for p, n in itertools.product(PARTITIONS, CONSUMERS)]
+    return [
+        ConsumeCase(p, n, reader)
+        for reader in READERS
+        for p, n in itertools.product(PARTITIONS, CONSUMERS)
+    ]
 
 
 def produce_cases() -> list[ProduceCase]:

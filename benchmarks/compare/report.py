@@ -163,9 +163,10 @@ def _consume_table(peers: dict[str, Any], ok: list[str]) -> list[str]:
     lines = [
         "### Consume throughput (MB/s, from partition assignment)",
         "",
-        "One consumer joins a fresh group; with more consumers each process is assigned an "
-        "equal slice of every partition's offsets, so one partition can be read by several "
-        "processes.",
+        "`cons`: librdkafka consumers; one joins a fresh group, with two each process is "
+        "assigned half of every partition's offsets. `fetch`: the wire-level reader "
+        "(`pystream.bench.fetcher`: plain Fetch requests, batch headers only, MB/s counts "
+        "record batch bytes, about 1% above value bytes), in offset slices the same way.",
         "",
         "| workload | " + " | ".join(ok) + " |",
         "|---|" + "---:|" * len(ok),
@@ -284,6 +285,14 @@ def write_plots(results: dict[str, Any], out_dir: Path) -> list[Path]:
             linewidth=1,
             label="disk write+fsync",
         )
+        if section == "consume" and limits.get("loopback_tcp_mb_s"):
+            ax.axhline(
+                limits["loopback_tcp_mb_s"],
+                color="grey",
+                linestyle=":",
+                linewidth=1,
+                label="loopback TCP",
+            )
         ax.set_xticks([x + width * (len(peers) - 1) / 2 for x in range(len(keys))])
         ax.set_xticklabels([first[section][k]["label"] for k in keys], rotation=20, ha="right")
         ax.set_ylabel("MB/s (median, min-max)")

@@ -41,7 +41,7 @@ from benchmarks.peers import PEERS, KafkaPeer, Peer, PeerNotStarted
 from benchmarks.peers.java_tools import run_producer_performance
 from pystream.bench.ceiling import measure_enqueue_ceiling
 from pystream.bench.limits import measure_disk, measure_loopback_tcp
-from pystream.bench.proc_cpu import tree_cpu_seconds
+from pystream.bench.proc_cpu import cpu_usage, tree_cpu_seconds
 from pystream.bench.result import BenchResult, write_json
 from pystream.bench.runner import run_consume, run_e2e, run_produce
 from pystream.bench.stats import median_and_spread
@@ -236,6 +236,7 @@ def run_workloads(
                 mode.produce_records,
                 num_consumers=ccase.consumers,
                 offset_slices=ccase.consumers > 1,
+                reader=ccase.reader,
             )
             label = f"{name} consume {ccase.label} (run {rep + 1}/{mode.repeats})"
             result = _attempt(
@@ -301,22 +302,6 @@ def summarize(entry: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def broker_usage(cpu_s: float, result: BenchResult) -> dict[str, float]:
-    """Broker CPU over one run: cores busy, and CPU seconds per GB (2^30 bytes) moved.
-
-    The window spans the whole run (worker start-up and topic creation
-    included), so cores are a slight overestimate at short runs; CPU s/GB does
-    not depend on how long the run took or on other load on the machine.
-    """
-    t = result.throughput
-    gigabytes = t.bytes / 2**30
-    return {
-        "cpu_s": cpu_s,
-        "cpu_cores_used": cpu_s / t.seconds if t.seconds > 0 else 0.0,
-        "cpu_s_per_gb": cpu_s / gigabytes if gigabytes > 0 else 0.0,
-    }
-
-
 def _produce(bootstrap: str, topic: str, mode: Mode, **overrides: Any) -> ProduceWorkload:
     settings: dict[str, Any] = {
         "bootstrap_server": bootstrap,
@@ -345,7 +330,7 @@ def _attempt(
     cpu1 = tree_cpu_seconds(pid) if pid else None
     broker = ""
     if cpu0 is not None and cpu1 is not None:
-        result.broker = broker_usage(cpu1 - cpu0, result)
+        result.broker = cpu_usage(cpu1 - cpu0, result.throughput)
         broker = (
             f", broker {result.broker['cpu_cores_used']:.2f} cores"
             f" {result.broker['cpu_s_per_gb']:.2f} CPU s/GB"

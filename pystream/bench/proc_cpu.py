@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from pystream.bench.stats import Throughput
+
 PROC = Path("/proc")
 
 
@@ -58,3 +60,18 @@ def tree_cpu_seconds(pid: int, proc: Path = PROC) -> float | None:
         total += ticks.get(current, 0.0)
         stack.extend(children.get(current, []))
     return total / clock_ticks()
+
+
+def cpu_usage(cpu_s: float, throughput: Throughput) -> dict[str, float]:
+    """A process's CPU over one run: cores busy, and CPU seconds per GB (2^30 bytes) moved.
+
+    The CPU window spans the whole run (worker start-up and topic creation
+    included), so cores are a slight overestimate for short runs; CPU s/GB does
+    not depend on how long the run took or on other load on the machine.
+    """
+    gigabytes = throughput.bytes / 2**30
+    return {
+        "cpu_s": cpu_s,
+        "cpu_cores_used": cpu_s / throughput.seconds if throughput.seconds > 0 else 0.0,
+        "cpu_s_per_gb": cpu_s / gigabytes if gigabytes > 0 else 0.0,
+    }

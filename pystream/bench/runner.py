@@ -25,6 +25,7 @@ from rich.progress import (
 )
 
 from pystream.bench.consumer import run_consumer, run_latency_consumer
+from pystream.bench.fetcher import run_fetcher
 from pystream.bench.producer import run_producer
 from pystream.bench.result import BenchResult
 from pystream.bench.topics import ensure_topic
@@ -73,14 +74,24 @@ def run_consume(workload: ConsumeWorkload, console: Console | None = None) -> Be
     progress, results = ctx.Array("q", n, lock=False), ctx.Queue()
     consumed_total = ctx.Value("q", 0)
     barrier = ctx.Barrier(n)
-    procs = [
-        ctx.Process(
-            target=run_consumer,
-            args=(i, workload, group, progress, consumed_total, barrier, results),
-            name=f"bench-consumer-{i}",
-        )
-        for i in range(n)
-    ]
+    if workload.reader == "fetch":
+        procs = [
+            ctx.Process(
+                target=run_fetcher,
+                args=(i, workload, progress, barrier, results),
+                name=f"bench-fetcher-{i}",
+            )
+            for i in range(n)
+        ]
+    else:
+        procs = [
+            ctx.Process(
+                target=run_consumer,
+                args=(i, workload, group, progress, consumed_total, barrier, results),
+                name=f"bench-consumer-{i}",
+            )
+            for i in range(n)
+        ]
     reports = _collect(
         procs, results, lambda: sum(progress), workload.num_records, console, "consume"
     )

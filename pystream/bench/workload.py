@@ -38,6 +38,9 @@ CONSUMER_DEFAULTS: dict[str, str] = {
 }
 
 
+READERS = ("librdkafka", "fetch")
+
+
 class WorkloadError(ValueError):
     """A workload or client property that cannot be run."""
 
@@ -144,6 +147,9 @@ class ConsumeWorkload:
     # Instead of a group: consumer i is assigned the i-th slice of every partition's offsets,
     # so several processes can share one partition (to show the load generator is not the limit).
     offset_slices: bool = False
+    # "librdkafka" (confluent-kafka consumers) or "fetch" (pystream.bench.fetcher: plain Fetch
+    # requests, batch headers only, always offset slices; for a single-node broker).
+    reader: str = "librdkafka"
 
     def __post_init__(self) -> None:
         _check_common(self.num_records, 1, 1)
@@ -151,6 +157,8 @@ class ConsumeWorkload:
             raise WorkloadError("--num-consumers must be at least 1")
         if self.timeout_ms < 1:
             raise WorkloadError("--timeout must be positive")
+        if self.reader not in READERS:
+            raise WorkloadError(f"--reader must be one of {', '.join(READERS)}")
 
     def consumer_config(self, group: str) -> dict[str, str]:
         config = dict(CONSUMER_DEFAULTS)

@@ -178,6 +178,12 @@ def produce(num_producers: int, json_path: Path | None, **kw: Any) -> None:
 @click.option("--group", default="", help="Consumer group (default: a new one per run).")
 @click.option("--num-consumers", type=int, default=1, show_default=True, help="Processes.")
 @click.option(
+    "--offset-slices",
+    is_flag=True,
+    help="No group: consumer i reads the i-th slice of every partition's offsets, so several "
+    "processes can share one partition.",
+)
+@click.option(
     "--timeout",
     "timeout_ms",
     type=int,
@@ -210,6 +216,7 @@ def consume(json_path: Path | None, **kw: Any) -> None:
             num_consumers=kw["num_consumers"],
             timeout_ms=kw["timeout_ms"],
             consumer_props=props,
+            offset_slices=kw["offset_slices"],
         )
 
     workload = _checked(build)

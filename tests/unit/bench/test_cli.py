@@ -155,6 +155,14 @@ def test_consume_accepts_kafkas_messages_spelling(captured: dict[str, Any]) -> N
     w = captured["workload"]
     assert (w.num_records, w.num_consumers) == (42, 2)
     assert w.consumer_props == {"fetch.max.bytes": "1000"}
+    assert w.offset_slices is False
+
+
+def test_consume_offset_slices_flag(captured: dict[str, Any]) -> None:
+    args = ["consume", "--bootstrap-server", "b:1", "--topic", "t", "--num-records", "10"]
+    result = CliRunner().invoke(bench, [*args, "--num-consumers", "3", "--offset-slices"])
+    assert result.exit_code == 0, result.output
+    assert captured["workload"].offset_slices is True
 
 
 def test_e2e_needs_a_rate(captured: dict[str, Any]) -> None:

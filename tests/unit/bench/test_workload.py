@@ -105,8 +105,10 @@ def test_consumer_config_uses_the_group_and_props() -> None:
     assert config["fetch.max.bytes"] == "1024"
 
 
-@pytest.mark.parametrize("kw", [{"num_records": 0}, {"num_consumers": 0}, {"timeout_ms": 0}])
-def test_invalid_consume_workloads_are_rejected(kw: dict[str, int]) -> None:
+@pytest.mark.parametrize(
+    "kw", [{"num_records": 0}, {"num_consumers": 0}, {"timeout_ms": 0}, {"reader": "kcat"}]
+)
+def test_invalid_consume_workloads_are_rejected(kw: dict[str, object]) -> None:
     settings: dict[str, object] = {"bootstrap_server": "b", "topic": "t", "num_records": 1}
     settings.update(kw)
     with pytest.raises(WorkloadError):
