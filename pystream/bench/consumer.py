@@ -84,7 +84,13 @@ def _consume(
             for msg in messages:
                 err = msg.error()
                 if err is None:
-                    if ends and msg.offset() >= ends[msg.partition()][1]:
+                    offset, partition = msg.offset(), msg.partition()
+                    if (
+                        ends
+                        and offset is not None
+                        and partition is not None
+                        and offset >= ends[partition][1]
+                    ):
                         continue  # past this worker's slice: another worker counts it
                     good += 1
                     nbytes += len(msg)
@@ -185,6 +191,8 @@ def _latency_consume(
                 if msg.error() is not None:
                     continue
                 value = msg.value()
+                if value is None:
+                    continue
                 report.latencies.append((now_ns - int.from_bytes(value[:8], "big")) / 1e9)
                 report.records += 1
                 report.bytes += len(value)
