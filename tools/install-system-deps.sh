@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the integration tests drive (kcat, and
-# PostgreSQL for the streams sink's tests), when missing
+# Installs the Debian packages the integration tests drive (kcat, PostgreSQL
+# for the streams sink's tests, librdkafka's header for the C load generator
+# of `pystream bench`), when missing
 # and when we may (root or passwordless sudo). Never fails the build: the
 # tests that need a missing tool say so when they run.
 set -u
 need=()
 command -v kcat >/dev/null 2>&1 || need+=(kcat)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+[ -f /usr/include/librdkafka/rdkafka.h ] || need+=(librdkafka-dev)
+command -v cc >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || need+=(gcc)
 [ ${#need[@]} -eq 0 ] && exit 0
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then

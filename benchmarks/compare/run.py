@@ -214,6 +214,7 @@ def run_workloads(
                 partitions=case.partitions,
                 acks=case.acks,
                 num_producers=case.producers,
+                client=case.client,
             )
             label = f"{name} {case.label} (run {rep + 1}/{mode.repeats})"
             result = _attempt(
@@ -254,6 +255,7 @@ def run_workloads(
             num_records=mode.e2e_rate * mode.e2e_seconds,
             throughput=mode.e2e_rate,
             acks="all",
+            client="python",  # the end-to-end tool stamps send times from Python
         )
     )
     label = f"{name} end-to-end at {mode.e2e_rate} records/s"
@@ -311,6 +313,7 @@ def _produce(bootstrap: str, topic: str, mode: Mode, **overrides: Any) -> Produc
         "acks": "1",
         "batch_size": 1048576,
         "linger_ms": 5.0,
+        "client": "c",
     }
     settings.update(overrides)
     return ProduceWorkload(**settings)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import queue
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -24,6 +26,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from pystream.bench import cclient
 from pystream.bench.consumer import run_consumer, run_latency_consumer
 from pystream.bench.fetcher import run_fetcher
 from pystream.bench.producer import run_producer
@@ -45,6 +48,15 @@ def run_produce(workload: ProduceWorkload, console: Console | None = None) -> Be
     partitions = ensure_topic(
         workload.bootstrap_server, workload.topic, workload.partitions, workload.replication_factor
     )
+    if workload.client == "c":
+        reports = _run_c_producers(workload, console)
+        result = BenchResult.from_reports(
+            "produce", workload.to_dict(), reports, workload.num_records
+        )
+        result.extra["partitions_actual"] = partitions
+        result.extra["producer_config"] = _shown(workload.producer_config())
+        result.extra["librdkafka"] = reports[0].extra.get("librdkafka")
+        return result
     ctx = mp.get_context("spawn")
     n = workload.num_producers
     progress, results = ctx.Array("q", n, lock=False), ctx.Queue()
@@ -68,9 +80,17 @@ def run_produce(workload: ProduceWorkload, console: Console | None = None) -> Be
 
 def run_consume(workload: ConsumeWorkload, console: Console | None = None) -> BenchResult:
     """Consumer throughput, like Kafka's ConsumerPerformance (rebalance time reported apart)."""
-    ctx = mp.get_context("spawn")
     n = workload.num_consumers
     group = workload.group or f"pystream-bench-{uuid.uuid4().hex[:12]}"
+    if workload.reader == "rdkafka-c":
+        reports = _run_c_consumers(workload, group, console)
+        result = BenchResult.from_reports(
+            "consume", workload.to_dict(), reports, workload.num_records
+        )
+        result.extra["consumer_config"] = _shown(workload.consumer_config(group))
+        result.extra["librdkafka"] = reports[0].extra.get("librdkafka")
+        return result
+    ctx = mp.get_context("spawn")
     progress, results = ctx.Array("q", n, lock=False), ctx.Queue()
     consumed_total = ctx.Value("q", 0)
     barrier = ctx.Barrier(n)
@@ -163,6 +183,67 @@ def run_e2e(workload: EndToEndWorkload, console: Console | None = None) -> Bench
     result.extra["produced_records"] = produced.records
     result.extra["timed_out"] = bool(received.extra.get("timed_out"))
     return result
+
+
+def _run_c_producers(workload: ProduceWorkload, console: Console | None) -> list[WorkerReport]:
+    with tempfile.TemporaryDirectory(prefix="pystream-bench-") as tmp:
+        argvs, files = [], []
+        for i in range(workload.num_producers):
+            count, rate = workload.share(i)
+            latency_file = Path(tmp) / f"latencies-{i}.f64"
+            files.append(latency_file)
+            argvs.append(
+                [
+                    "produce",
+                    "--topic",
+                    workload.topic,
+                    "--num-records",
+                    str(count),
+                    "--record-size",
+                    str(workload.record_size),
+                    "--throughput",
+                    str(rate),
+                    "--seed",
+                    str(i),
+                    "--latency-file",
+                    str(latency_file),
+                    *cclient.props_args(
+                        {"client.id": f"pystream-bench-producer-{i}", **workload.producer_config()}
+                    ),
+                ]
+            )
+        with _progress(console) as bar:
+            task = bar.add_task("produce", total=workload.num_records) if console else None
+            return cclient.run_workers(
+                argvs, lambda n: task is not None and bar.update(task, completed=n), files
+            )
+
+
+def _run_c_consumers(
+    workload: ConsumeWorkload, group: str, console: Console | None
+) -> list[WorkerReport]:
+    n = workload.num_consumers
+    argvs = []
+    for i in range(n):
+        argvs.append(
+            [
+                "consume",
+                "--topic",
+                workload.topic,
+                "--num-records",
+                str(workload.num_records),
+                "--slice",
+                f"{i}/{n}",
+                "--timeout-ms",
+                str(workload.timeout_ms),
+                *cclient.props_args(workload.consumer_config(group)),
+            ]
+        )
+    with _progress(console) as bar:
+        task = bar.add_task("consume", total=workload.num_records) if console else None
+        return cclient.run_workers(
+            argvs, lambda done: task is not None and bar.update(task, completed=done)
+        )
 
 
 def _shown(config: dict[str, str]) -> dict[str, str]:

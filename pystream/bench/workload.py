@@ -38,7 +38,10 @@ CONSUMER_DEFAULTS: dict[str, str] = {
 }
 
 
-READERS = ("librdkafka", "fetch")
+READERS = ("librdkafka", "fetch", "rdkafka-c")
+# "python": confluent-kafka, one produce() call per record; "c": the same librdkafka
+# driven from C (pystream.bench.cclient), so the client costs far less CPU per record.
+CLIENTS = ("python", "c")
 
 
 class WorkloadError(ValueError):
@@ -84,9 +87,12 @@ class ProduceWorkload:
     linger_ms: float = 5.0
     num_producers: int = 1
     producer_props: Mapping[str, str] = field(default_factory=dict)
+    client: str = "python"
 
     def __post_init__(self) -> None:
         _check_common(self.num_records, self.partitions, self.replication_factor)
+        if self.client not in CLIENTS:
+            raise WorkloadError(f"--client must be one of {', '.join(CLIENTS)}")
         if self.record_size < 1:
             raise WorkloadError("--record-size must be at least 1 byte")
         if self.num_producers < 1:
@@ -147,8 +153,10 @@ class ConsumeWorkload:
     # Instead of a group: consumer i is assigned the i-th slice of every partition's offsets,
     # so several processes can share one partition (to show the load generator is not the limit).
     offset_slices: bool = False
-    # "librdkafka" (confluent-kafka consumers) or "fetch" (pystream.bench.fetcher: plain Fetch
-    # requests, batch headers only, always offset slices; for a single-node broker).
+    # "librdkafka" (confluent-kafka consumers), "fetch" (pystream.bench.fetcher: plain Fetch
+    # requests, batch headers only, always offset slices; for a single-node broker) or
+    # "rdkafka-c" (librdkafka's C API through pystream.bench.cclient; assigned partitions,
+    # no group, offset slices when there are several).
     reader: str = "librdkafka"
 
     def __post_init__(self) -> None:

@@ -10,6 +10,7 @@ Explicit `--producer-props` win over the shortcuts.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,9 @@ from rich.table import Table
 
 from pystream.bench.workload import (
     ACKS_VALUES,
+    CLIENTS,
     COMPRESSION_TYPES,
+    READERS,
     ConsumeWorkload,
     EndToEndWorkload,
     ProduceWorkload,
@@ -160,12 +163,22 @@ def bench() -> None:
 @_bootstrap()
 @_producer_options
 @click.option("--num-producers", type=int, default=1, show_default=True, help="Processes.")
+@click.option(
+    "--client",
+    type=click.Choice(CLIENTS),
+    default="python",
+    show_default=True,
+    help="python: confluent-kafka, one produce() call per record; c: librdkafka's C API "
+    "(compiled on first use; needs a C compiler and librdkafka's headers).",
+)
 @_json_option()
-def produce(num_producers: int, json_path: Path | None, **kw: Any) -> None:
+def produce(num_producers: int, client: str, json_path: Path | None, **kw: Any) -> None:
     """Producer throughput and send-to-ack latency (like kafka-producer-perf-test)."""
     from pystream.bench.runner import run_produce
 
-    workload = _checked(lambda: _produce_workload(kw, num_producers))
+    workload = _checked(
+        lambda: dataclasses.replace(_produce_workload(kw, num_producers), client=client)
+    )
     _run(lambda console: run_produce(workload, console), workload.to_dict(), json_path)
 
 
@@ -190,6 +203,14 @@ def produce(num_producers: int, json_path: Path | None, **kw: Any) -> None:
     default=10000,
     show_default=True,
     help="Stop after this many ms without a record.",
+)
+@click.option(
+    "--reader",
+    type=click.Choice(READERS),
+    default="librdkafka",
+    show_default=True,
+    help="librdkafka: confluent-kafka consumers in a group; rdkafka-c: librdkafka's C API, "
+    "partitions assigned (no group); fetch: plain Fetch requests, batch headers only.",
 )
 @click.option("--consumer-props", multiple=True, metavar="K=V ...", help="Consumer properties.")
 @click.option(
@@ -217,6 +238,7 @@ def consume(json_path: Path | None, **kw: Any) -> None:
             timeout_ms=kw["timeout_ms"],
             consumer_props=props,
             offset_slices=kw["offset_slices"],
+            reader=kw["reader"],
         )
 
     workload = _checked(build)
@@ -264,6 +286,7 @@ def _checked(build: Any) -> Any:
 
 
 def _run(run: Any, workload: dict[str, Any], json_path: Path | None) -> None:
+    from pystream.bench.cclient import CClientError
     from pystream.bench.result import BenchResult
     from pystream.bench.runner import BenchError
     from pystream.bench.topics import TopicError
@@ -272,7 +295,7 @@ def _run(run: Any, workload: dict[str, Any], json_path: Path | None) -> None:
     console.print(_workload_line(workload), style="dim", highlight=False)
     try:
         result: BenchResult = run(console)
-    except (BenchError, TopicError) as exc:
+    except (BenchError, TopicError, CClientError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(result.summary_line())
     Console().print(result_table(result))

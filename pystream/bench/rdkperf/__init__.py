@@ -1,0 +1,1 @@
+"""Source of the C load generator (see pystream.bench.cclient)."""
