@@ -254,6 +254,8 @@ class LogAppendInfo:
     def position(self) -> int: ...
     @property
     def rolled(self) -> bool: ...
+    @property
+    def flush_up_to(self) -> int | None: ...
 
 @final
 class RetentionResult:
@@ -301,6 +303,7 @@ class PartitionLog:
         offset_of_max_timestamp: int | None = None,
         *,
         now_ms: int | None = None,
+        flush: bool = True,
     ) -> LogAppendInfo: ...
     def read(
         self, start_offset: int, max_bytes: int, max_offset: int | None = None

@@ -81,8 +81,10 @@ def _environment(results: dict[str, Any]) -> str:
     h = results["host"]
     text = (
         f"Machine: {h['cpus']} CPUs ({h['cpu_model']}), Linux {h['kernel']}, Python {h['python']},"
-        f" load generator confluent-kafka {h['confluent_kafka']} / librdkafka {h['librdkafka']}"
-        " in separate processes on the same machine (clients and broker share the CPUs)."
+        f" load generator librdkafka {h['librdkafka']} driven from C (`pystream bench --client c`,"
+        " `--reader rdkafka-c`; cases marked `py` drive it from Python through confluent-kafka"
+        f" {h['confluent_kafka']}), in separate processes on the same machine (clients and"
+        " broker share the CPUs)."
     )
     load = results.get("load_average") or {}
     if "start" in load and "end" in load:
@@ -107,9 +109,9 @@ def _limits(limits: dict[str, Any]) -> list[str]:
         f"| sequential read, cold | {disk['read_cold_mb_s']:,.0f} | {disk['cold_read_method']} |",
         f"| sequential read, page cache | {disk['read_cached_mb_s']:,.0f} | same file, cached |",
         f"| loopback TCP, one connection | {limits['loopback_tcp_mb_s']:,.0f} | 4 MiB buffers |",
-        f"| load generator enqueue ceiling | {ceiling['mb_per_s']:,.0f} | "
-        f"{ceiling['records_per_s']:,.0f} records/s of 1 KiB into librdkafka from one process, "
-        "no broker |",
+        f"| Python load generator enqueue ceiling | {ceiling['mb_per_s']:,.0f} | "
+        f"{ceiling['records_per_s']:,.0f} records/s of 1 KiB into librdkafka through "
+        "confluent-kafka from one process, no broker (`py` cases) |",
     ]
 
 
@@ -163,10 +165,11 @@ def _consume_table(peers: dict[str, Any], ok: list[str]) -> list[str]:
     lines = [
         "### Consume throughput (MB/s, from partition assignment)",
         "",
-        "`cons`: librdkafka consumers; one joins a fresh group, with two each process is "
-        "assigned half of every partition's offsets. `fetch`: the wire-level reader "
-        "(`pystream.bench.fetcher`: plain Fetch requests, batch headers only, MB/s counts "
-        "record batch bytes, about 1% above value bytes), in offset slices the same way.",
+        "`cons`: librdkafka consumers in C, assigned every partition; with two, each process "
+        "reads half of every partition's offsets. `py cons`: confluent-kafka consumers from "
+        "Python; one joins a fresh group, two split the offsets the same way. `fetch`: the "
+        "wire-level reader (`pystream.bench.fetcher`: plain Fetch requests, batch headers "
+        "only, MB/s counts record batch bytes, about 1% above value bytes).",
         "",
         "| workload | " + " | ".join(ok) + " |",
         "|---|" + "---:|" * len(ok),
@@ -225,8 +228,8 @@ def _client_bound(peers: dict[str, Any], ok: list[str], limits: dict[str, Any]) 
         "### Load generator CPU use (cores, median over runs)",
         "",
         f"The machine has {cpus} CPUs shared by the broker and the load generator. A run whose "
-        "producers use close to one core per process, or that comes near the enqueue ceiling "
-        "above, is at least partly client-bound.",
+        "producers use close to one core per process, or (for `py` cases) that comes near the "
+        "Python enqueue ceiling above, is at least partly client-bound.",
         "",
         "| workload | " + " | ".join(ok) + " |",
         "|---|" + "---:|" * len(ok),

@@ -125,6 +125,9 @@ class Broker:
         if self._server is not None:
             await self._server.wait_closed()
         if self.topics is not None:
+            for topic in list(self.topics.topics.values()):
+                for p in topic.partitions:
+                    await p.wait_flushed()
             await self.run_blocking(self.topics.close)
         log.info("broker stopped cleanly")
 

@@ -3,11 +3,13 @@
 `FrameReceiver` is the sans-IO half of an `asyncio.BufferedProtocol`: the
 event loop asks it for a buffer (`get_buffer`) and tells it how many bytes
 arrived (`buffer_updated`). Small requests land in a reusable scratch
-buffer and are copied out whole. A large request gets its own `bytearray`
-of exactly its size, and the socket reads straight into it; the frame is
-then handed over as a writable `memoryview`, so the produce path can
-validate and stamp record batches in place and append them to the log
-without another copy.
+buffer and are copied out whole. A large request gets a `bytearray` of its
+own, and the socket reads straight into it; the frame is then handed over
+as a writable `memoryview`, so the produce path can validate and stamp
+record batches in place and append them to the log without another copy.
+The last large buffer is reused for the next large request once nothing
+references it any more (no memoryview of it is alive), which saves zeroing
+and faulting in a fresh megabyte per produce request.
 
 Sizes are checked before any allocation: negative or above the limit is a
 `ProtocolError` and the connection must be closed.
@@ -16,6 +18,7 @@ Sizes are checked before any allocation: negative or above the limit is a
 from __future__ import annotations
 
 import struct
+import sys
 
 from pystream.protocol.errors import FrameTooLargeError, InvalidRequestError
 
@@ -24,7 +27,17 @@ SCRATCH_SIZE = 64 * 1024
 
 
 class FrameReceiver:
-    __slots__ = ("_big", "_big_filled", "_end", "_scratch", "_start", "frames", "max_frame_size")
+    __slots__ = (
+        "_big",
+        "_big_filled",
+        "_big_size",
+        "_end",
+        "_scratch",
+        "_spare",
+        "_start",
+        "frames",
+        "max_frame_size",
+    )
 
     def __init__(self, max_frame_size: int) -> None:
         self.max_frame_size = max_frame_size
@@ -33,11 +46,13 @@ class FrameReceiver:
         self._end = 0  # one past the last received byte in scratch
         self._big: bytearray | None = None
         self._big_filled = 0
+        self._big_size = 0
+        self._spare: bytearray | None = None  # the last large buffer, reused when unreferenced
         self.frames: list[memoryview | bytes] = []
 
     def get_buffer(self) -> memoryview:
         if self._big is not None:
-            return memoryview(self._big)[self._big_filled :]
+            return memoryview(self._big)[self._big_filled : self._big_size]
         if self._end == len(self._scratch):
             self._compact()
         return memoryview(self._scratch)[self._end :]
@@ -47,9 +62,9 @@ class FrameReceiver:
         frames: list[memoryview | bytes] = []
         if self._big is not None:
             self._big_filled += nbytes
-            if self._big_filled == len(self._big):
-                frames.append(memoryview(self._big))
-                self._big = None
+            if self._big_filled == self._big_size:
+                frames.append(memoryview(self._big)[: self._big_size])
+                self._spare, self._big = self._big, None
             return frames
         self._end += nbytes
         scratch = self._scratch
@@ -70,14 +85,22 @@ class FrameReceiver:
             if size > len(scratch) - body:
                 # Too big for the scratch space left: give it its own buffer
                 # and let the socket fill the rest directly.
-                big = bytearray(size)
+                big = self._large_buffer(size)
                 big[:have] = scratch[body : self._end]
-                self._big, self._big_filled = big, have
+                self._big, self._big_filled, self._big_size = big, have, size
                 self._start = self._end = 0
             break
         if self._start == self._end:
             self._start = self._end = 0
         return frames
+
+    def _large_buffer(self, size: int) -> bytearray:
+        spare, self._spare = self._spare, None
+        # References: `spare` and getrefcount's argument. Any more is a live
+        # memoryview (or a holder of one) still reading the previous request.
+        if spare is not None and size <= len(spare) <= 2 * size and sys.getrefcount(spare) == 2:
+            return spare
+        return bytearray(size)
 
     def _compact(self) -> None:
         pending = self._end - self._start

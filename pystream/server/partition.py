@@ -60,6 +60,8 @@ class Partition:
         self.producers = ProducerStateManager(path)
         self._waiters: set[asyncio.Future[None]] = set()
         self._snapshot_offset = -1
+        self._flushing: asyncio.Future[None] | None = None
+        self._flush_next: int | None = None  # a flush asked for while one runs (-1: all)
 
     @classmethod
     def open(
@@ -140,7 +142,11 @@ class Partition:
             return AppendResult(ErrorCode.INVALID_RECORD, message=str(e))
         except _native.CorruptRecordError as e:
             return AppendResult(ErrorCode.CORRUPT_MESSAGE, message=str(e))
-        self.log.append(buf, info.last_offset, info.max_timestamp, info.offset_of_max_timestamp)
+        appended = self.log.append(
+            buf, info.last_offset, info.max_timestamp, info.offset_of_max_timestamp, flush=False
+        )
+        if appended.flush_up_to is not None:
+            self._flush_in_background(appended.flush_up_to)
         for a in info.batches:
             self.producers.update(
                 a.producer_id,
@@ -157,6 +163,40 @@ class Partition:
             log_append_time=now if self.log_append_time else -1,
             log_start_offset=self.log_start_offset,
         )
+
+    # ---- durability ----
+    def _flush_in_background(self, up_to: int) -> None:
+        """fsyncs up to `up_to` (-1: everything) on a worker thread, one flush at a time.
+
+        A segment roll (or `flush.messages`) must not stall the event loop
+        for the seconds a 1 GiB segment's fsync can take; the recovery point
+        moves when the flush completes, exactly as a synchronous flush would.
+        """
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no event loop (tools, tests): flush here
+            self.log.flush(None if up_to < 0 else up_to)
+            return
+        if self._flushing is not None:
+            pending = self._flush_next
+            self._flush_next = -1 if -1 in (up_to, pending) else max(up_to, pending or 0)
+            return
+        self._flushing = loop.run_in_executor(None, self.log.flush, None if up_to < 0 else up_to)
+        self._flushing.add_done_callback(self._flush_done)
+
+    def _flush_done(self, fut: asyncio.Future[None]) -> None:
+        self._flushing = None
+        if not fut.cancelled() and (exc := fut.exception()) is not None:
+            log.error("background flush of %s-%d failed: %s", self.topic, self.index, exc)
+        if self._flush_next is not None:
+            up_to, self._flush_next = self._flush_next, None
+            self._flush_in_background(up_to)
+
+    async def wait_flushed(self) -> None:
+        """Waits for background flushes (shutdown, before the log is closed)."""
+        while self._flushing is not None:
+            await asyncio.wait([self._flushing])
+            await asyncio.sleep(0)
 
     # ---- reads ----
     def read(self, offset: int, max_bytes: int, max_offset: int | None = None) -> FileSlice | None:

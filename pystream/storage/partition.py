@@ -103,9 +103,17 @@ class PartitionLog:
         last_offset: int | None = None,
         max_timestamp: int | None = None,
         offset_of_max_timestamp: int | None = None,
+        *,
+        flush: bool = True,
     ) -> _native.LogAppendInfo:
-        """Appends validated, offset-assigned batches (see `_native`)."""
-        return self.native.append(data, last_offset, max_timestamp, offset_of_max_timestamp)
+        """Appends validated, offset-assigned batches (see `_native`).
+
+        A roll (or `flush.messages`) fsyncs before returning; with
+        `flush=False` the caller does it, up to `info.flush_up_to` (-1: all).
+        """
+        return self.native.append(
+            data, last_offset, max_timestamp, offset_of_max_timestamp, flush=flush
+        )
 
     def read(
         self, start_offset: int, max_bytes: int, max_offset: int | None = None

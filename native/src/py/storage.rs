@@ -181,9 +181,12 @@ impl PyPartitionLog {
     /// Appends whole, offset-assigned batches (bytes, bytearray or
     /// memoryview). `last_offset` is checked against the last batch; the
     /// timestamps are taken from the batch headers. Rolls and `flush.messages`
-    /// fsync before returning (without the GIL).
+    /// fsync before returning (without the GIL), unless `flush=False`: then
+    /// the caller flushes up to `flush_up_to` itself (the broker does it off
+    /// its event loop, as Kafka flushes a rolled segment in the background).
     #[pyo3(signature = (data, last_offset=None, max_timestamp=None, offset_of_max_timestamp=None,
-        *, now_ms=None))]
+        *, now_ms=None, flush=true))]
+    #[allow(clippy::too_many_arguments)]
     fn append(
         &self,
         py: Python<'_>,
@@ -192,6 +195,7 @@ impl PyPartitionLog {
         max_timestamp: Option<i64>,
         offset_of_max_timestamp: Option<i64>,
         now_ms: Option<i64>,
+        flush: bool,
     ) -> PyResult<PyLogAppendInfo> {
         let _ = (max_timestamp, offset_of_max_timestamp);
         let ptr = data
@@ -212,11 +216,10 @@ impl PyPartitionLog {
             }
             Err(TryLockError::Poisoned(_)) => return Err(storage_err(poisoned(&self.dir))),
         };
-        if info.rolled {
-            self.flush_to(py, Some(info.segment_base_offset))?;
-        }
-        if info.flush_needed {
+        if flush && info.flush_needed {
             self.flush_to(py, None)?;
+        } else if flush && info.rolled {
+            self.flush_to(py, Some(info.segment_base_offset))?;
         }
         Ok(PyLogAppendInfo::from(&info))
     }

@@ -5,6 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pystream.protocol.errors import FrameTooLargeError, InvalidRequestError
+from pystream.server import framing
 from pystream.server.framing import SCRATCH_SIZE, FrameReceiver
 
 
@@ -68,3 +69,52 @@ def test_tiny_chunks(sizes: list[int], chunk: int) -> None:
     bodies = [bytes([i]) * n for i, n in enumerate(sizes)]
     stream = b"".join(struct.pack(">i", len(b)) + b for b in bodies)
     assert _feed(FrameReceiver(1 << 20), stream, chunk) == bodies
+
+
+def _feed_views(rx: FrameReceiver, data: bytes) -> list[memoryview | bytes]:
+    frames: list[memoryview | bytes] = []
+    pos = 0
+    while pos < len(data):
+        buf = rx.get_buffer()
+        n = min(len(buf), len(data) - pos, 50_000)
+        buf[:n] = data[pos : pos + n]
+        pos += n
+        frames += rx.buffer_updated(n)
+    return frames
+
+
+def _frame(body: bytes) -> bytes:
+    return struct.pack(">i", len(body)) + body
+
+
+def test_a_released_large_buffer_is_reused_for_the_next_large_frame(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    allocated: list[int] = []
+
+    def counting_bytearray(size: int) -> bytearray:
+        allocated.append(size)
+        return bytearray(size)
+
+    rx = FrameReceiver(1 << 20)
+    monkeypatch.setattr(framing, "bytearray", counting_bytearray, raising=False)
+    [first] = _feed_views(rx, _frame(b"a" * 300_000))
+    del first
+    [second] = _feed_views(rx, _frame(b"b" * 200_000))
+    assert allocated == [300_000]  # the second frame went into the first one's buffer
+    assert isinstance(second, memoryview)
+    assert len(second) == 200_000 and bytes(second) == b"b" * 200_000
+    del second
+    [third] = _feed_views(rx, _frame(b"c" * 700_000))  # too big for it: a new buffer
+    assert allocated == [300_000, 700_000] and bytes(third) == b"c" * 700_000
+
+
+def test_a_large_frame_still_referenced_is_never_overwritten() -> None:
+    rx = FrameReceiver(1 << 20)
+    [first] = _feed_views(rx, _frame(b"a" * 300_000))
+    records = first[1000:2000]  # e.g. a decoded request keeping its records
+    del first
+    [second] = _feed_views(rx, _frame(b"b" * 300_000))
+    assert bytes(records) == b"a" * 1000
+    assert isinstance(second, memoryview) and second.obj is not records.obj
+    assert bytes(second) == b"b" * 300_000

@@ -199,6 +199,32 @@ def test_flush_moves_recovery_point_and_reopen(tmp_path: Path, kb: SimpleNamespa
     assert again.log_end_offset == 63
 
 
+def test_deferred_flush_reports_what_to_flush(tmp_path: Path, kb: SimpleNamespace) -> None:
+    plog, _ = kb.open_log(tmp_path / "t-0")
+    infos = []
+    while len(plog.segment_base_offsets) < 3:
+        leo = plog.log_end_offset
+        batch = kb.build_batch(leo, [1_000_000 + leo + i for i in range(3)], value_size=100)
+        infos.append(plog.append(batch, leo + 2, flush=False))
+    assert plog.recovery_point == 0  # nothing was fsynced by the appends
+    rolls = [i for i in infos if i.rolled]
+    assert rolls and all(i.flush_up_to == i.segment_base_offset for i in rolls)
+    assert all(i.flush_up_to is None for i in infos if not i.rolled)
+    plog.flush(rolls[-1].flush_up_to)
+    assert plog.recovery_point == rolls[-1].segment_base_offset
+
+
+def test_deferred_flush_messages_asks_for_everything(tmp_path: Path, kb: SimpleNamespace) -> None:
+    plog, _ = kb.open_log(tmp_path / "t-0", **{"flush.messages": 5})
+    b0 = kb.build_batch(0, [1, 2, 3])
+    assert plog.append(b0, 2, flush=False).flush_up_to is None
+    b1 = kb.build_batch(3, [4, 5, 6])
+    assert plog.append(b1, 5, flush=False).flush_up_to == -1
+    assert plog.recovery_point == 0
+    plog.flush()
+    assert plog.recovery_point == 6 and plog.native.unflushed_messages == 0
+
+
 def test_flush_messages(tmp_path: Path, kb: SimpleNamespace) -> None:
     plog, _ = kb.open_log(tmp_path / "t-0", **{"flush.messages": 5})
     kb.append_batches(plog, 1)

@@ -148,6 +148,10 @@ pub struct PyLogAppendInfo {
     pub segment_base_offset: i64,
     pub position: u64,
     pub rolled: bool,
+    /// Where a caller that deferred the fsync (`append(..., flush=False)`)
+    /// should flush up to: the rolled-out segments' end, or everything
+    /// (`-1`) when `flush.messages` was reached; `None` when nothing is due.
+    pub flush_up_to: Option<i64>,
 }
 
 impl From<&AppendInfo> for PyLogAppendInfo {
@@ -161,6 +165,13 @@ impl From<&AppendInfo> for PyLogAppendInfo {
             segment_base_offset: a.segment_base_offset,
             position: a.position,
             rolled: a.rolled,
+            flush_up_to: if a.flush_needed {
+                Some(-1)
+            } else if a.rolled {
+                Some(a.segment_base_offset)
+            } else {
+                None
+            },
         }
     }
 }
