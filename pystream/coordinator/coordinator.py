@@ -59,6 +59,8 @@ class GroupCoordinator(OffsetManagement):
             raise
 
     async def _load(self) -> None:
+        if self._prepare is not None:
+            await self._prepare()
         store = self.store
         if self._run_blocking is not None:
             latest = await self._run_blocking(self._read_all)

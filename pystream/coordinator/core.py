@@ -38,11 +38,14 @@ class CoordinatorState:
         config: CoordinatorConfig,
         store: CoordinatorStore | Callable[[], CoordinatorStore],
         run_blocking: Callable[..., Awaitable[Any]] | None = None,
+        prepare: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
-        """`store` may be a factory, called at start (the broker's topics exist by then)."""
+        """`store` may be a factory, called at start (the broker's topics exist by then);
+        `prepare` runs first at start (the broker creates the offsets topic there)."""
         self.config = config
         self._store_or_factory = store
         self._run_blocking = run_blocking
+        self._prepare = prepare
         self.groups: dict[str, Group] = {}
         self.loaded = False
         self._join_timers: dict[str, asyncio.TimerHandle] = {}

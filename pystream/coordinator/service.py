@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from pystream.coordinator.config import CoordinatorConfig
 from pystream.coordinator.coordinator import GroupCoordinator
-from pystream.coordinator.store import TopicStore
+from pystream.coordinator.store import TopicStore, ensure_offsets_topic
 
 if TYPE_CHECKING:
     from pystream.server.broker import Broker
@@ -30,6 +30,7 @@ def create(broker: Broker) -> GroupCoordinator:
         config,
         lambda: TopicStore(broker, config.offsets_partitions),
         broker.run_blocking,
+        lambda: ensure_offsets_topic(broker, config.offsets_partitions),
     )
 
 

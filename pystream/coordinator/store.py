@@ -103,6 +103,27 @@ class MemoryStore:
         self.base[partition] = base + drop
 
 
+async def ensure_offsets_topic(broker: Broker, num_partitions: int) -> None:
+    """Creates `__consumer_offsets` if missing, its files made off the event loop."""
+    from pystream.server.topics import TopicError
+
+    registry = broker.topics
+    assert registry is not None
+    if registry.get(OFFSETS_TOPIC) is not None:
+        return
+    try:
+        await registry.create_async(
+            OFFSETS_TOPIC, num_partitions, OFFSETS_TOPIC_CONFIGS, broker.run_blocking
+        )
+    except TopicError as e:
+        if e.code == ErrorCode.TOPIC_ALREADY_EXISTS:
+            return
+        if e.code != ErrorCode.INVALID_CONFIG:
+            raise
+        log.warning("offsets topic configs refused (%s); creating without them", e)
+        await registry.create_async(OFFSETS_TOPIC, num_partitions, None, broker.run_blocking)
+
+
 class TopicStore:
     """The broker's `__consumer_offsets` topic, created on first use."""
 

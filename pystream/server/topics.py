@@ -14,6 +14,7 @@ import os
 import re
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -102,6 +103,7 @@ class TopicRegistry:
         self.config = config
         self.logs = logs
         self.topics: dict[str, Topic] = {}
+        self._creating: set[str] = set()  # names being created off the event loop
         self._last_retention = time.monotonic()
         self._last_checkpoint = time.monotonic()
 
@@ -157,19 +159,50 @@ class TopicRegistry:
     def create(
         self, name: str, num_partitions: int, configs: dict[str, str] | None = None
     ) -> Topic:
+        """Creates a topic here and now (tools, tests); the broker uses `create_async`."""
+        self._check_new(name, num_partitions)
+        return self._register(self._build(name, num_partitions, configs))
+
+    async def create_async(
+        self,
+        name: str,
+        num_partitions: int,
+        configs: dict[str, str] | None,
+        run_blocking: Callable[..., Awaitable[Any]],
+    ) -> Topic:
+        """Creates a topic with its directories and files made off the event loop.
+
+        Each partition costs a few files and an fsync; a topic of hundreds of
+        partitions (or the 50 of `__consumer_offsets`) must not stall every
+        connection meanwhile. The name is reserved until the topic appears,
+        so a concurrent create of it gets TOPIC_ALREADY_EXISTS.
+        """
+        self._check_new(name, num_partitions)
+        self._creating.add(name)
+        try:
+            topic: Topic = await run_blocking(self._build, name, num_partitions, configs)
+        finally:
+            self._creating.discard(name)
+        return self._register(topic)
+
+    def _check_new(self, name: str, num_partitions: int) -> None:
         validate_topic_name(name)
-        if name in self.topics:
+        if name in self.topics or name in self._creating:
             raise TopicError(ErrorCode.TOPIC_ALREADY_EXISTS, f"topic {name!r} already exists")
         self.check_partition_count(num_partitions)
-        configs = dict(configs or {})
+
+    def _build(self, name: str, num_partitions: int, configs: dict[str, str] | None) -> Topic:
         try:
-            self.logs.set_topic_config(name, configs)
+            self.logs.set_topic_config(name, dict(configs or {}))
         except ValueError as e:
             raise TopicError(ErrorCode.INVALID_CONFIG, str(e)) from None
         topic = Topic(name, uuid.uuid4())
         self._add_partitions(topic, num_partitions)
-        self.topics[name] = topic
-        log.info("created topic %s with %d partitions", name, num_partitions)
+        return topic
+
+    def _register(self, topic: Topic) -> Topic:
+        self.topics[topic.name] = topic
+        log.info("created topic %s with %d partitions", topic.name, len(topic.partitions))
         return topic
 
     def check_partition_count(self, total: int) -> None:

@@ -54,7 +54,7 @@ async def handle(ctx: RequestContext, request: CreateTopicsRequest) -> CreateTop
             if request.validate_only:
                 registry.logs.validate_topic_config(configs)
             else:
-                topic = registry.create(t.name, num, configs)
+                topic = await registry.create_async(t.name, num, configs, ctx.broker.run_blocking)
                 result.topic_id = topic.topic_id
             result.num_partitions = num
             result.replication_factor = 1

@@ -74,9 +74,17 @@ async def handle(ctx: RequestContext, request: MetadataRequest) -> MetadataRespo
             if topic is None and auto:
                 try:
                     validate_topic_name(name)
-                    topic = registry.create(name, broker.config["num.partitions"])
+                    topic = await registry.create_async(
+                        name, broker.config["num.partitions"], None, broker.run_blocking
+                    )
                 except TopicError as e:
-                    entries.append(error_entry(name, e.code))
+                    # Another request is creating it right now: retriable, as in Kafka.
+                    busy: ErrorCode = (
+                        ErrorCode.LEADER_NOT_AVAILABLE
+                        if e.code == ErrorCode.TOPIC_ALREADY_EXISTS
+                        else e.code
+                    )
+                    entries.append(error_entry(name, busy))
                     continue
             if topic is None:
                 try:
