@@ -25,7 +25,7 @@ from pystream.bench.workload import ConsumeWorkload
 FETCH_VERSION = 11  # topic names, not ids; served by Kafka 4, Tansu and pystream
 FETCH_API_KEY = 1
 MAX_WAIT_MS = 500
-PARTITION_MAX_BYTES = 8 * 1024 * 1024
+PARTITION_MAX_BYTES = 32 * 1024 * 1024
 MAX_BYTES = 64 * 1024 * 1024
 MAX_FRAME = MAX_BYTES + 1024 * 1024  # a response above this is refused, not allocated
 _BATCH_HEAD = struct.Struct(">qi")  # base offset, batch length (bytes after this field)

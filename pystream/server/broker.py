@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from pystream.server.config import BrokerConfig
-from pystream.server.connection import KafkaConnection
+from pystream.server.connection import KafkaConnection, SocketBuffers
 from pystream.server.dispatcher import Dispatcher
 from pystream.server.handlers import register_all
 from pystream.server.meta import MetaProperties, load_or_create
@@ -79,13 +79,19 @@ class Broker:
         listener = self.config.listener
         zero_copy = _loop_supports_sendfile(loop)
         max_frame = self.config["socket.request.max.bytes"]
+        buffers = SocketBuffers(
+            self.config["socket.send.buffer.bytes"], self.config["socket.receive.buffer.bytes"]
+        )
         self._server = await loop.create_server(
-            lambda: KafkaConnection(self.dispatcher, max_frame, zero_copy),
+            lambda: KafkaConnection(self.dispatcher, max_frame, zero_copy, buffers),
             host=listener.host,
             port=listener.port,
             reuse_address=True,
             backlog=1024,
         )
+        for sock in self._server.sockets:
+            # Accepted sockets inherit it, and the window scale is agreed on at SYN time.
+            buffers.apply(sock, send=False)
         self.bound_port = self._server.sockets[0].getsockname()[1]
         self.started_at_ms = int(time.time() * 1000)
         self._housekeeping = loop.create_task(self._housekeeping_loop())

@@ -19,7 +19,9 @@ import asyncio
 import collections
 import logging
 import os
+import socket
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pystream.protocol.errors import ProtocolError
@@ -33,6 +35,23 @@ log = logging.getLogger(__name__)
 
 # At most this many decoded-but-unanswered requests before reading pauses.
 MAX_QUEUED_FRAMES = 64
+
+
+@dataclass(frozen=True)
+class SocketBuffers:
+    """`socket.send.buffer.bytes` and `socket.receive.buffer.bytes` (-1: OS default)."""
+
+    send: int = -1
+    receive: int = -1
+
+    def apply(self, sock: socket.socket, send: bool = True) -> None:
+        try:
+            if send and self.send > 0:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.send)
+            if self.receive > 0:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.receive)
+        except OSError as e:
+            log.warning("could not set socket buffer sizes: %s", e)
 
 
 class _FdFile:
@@ -55,8 +74,15 @@ class _FdFile:
 
 
 class KafkaConnection(asyncio.BufferedProtocol):
-    def __init__(self, dispatcher: Dispatcher, max_frame_size: int, zero_copy: bool) -> None:
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        max_frame_size: int,
+        zero_copy: bool,
+        buffers: SocketBuffers | None = None,
+    ) -> None:
         self._dispatcher = dispatcher
+        self._buffers = buffers or SocketBuffers()
         self._receiver = FrameReceiver(max_frame_size)
         self._frames: collections.deque[memoryview | bytes] = collections.deque()
         self._wakeup: asyncio.Future[None] | None = None
@@ -80,6 +106,9 @@ class KafkaConnection(asyncio.BufferedProtocol):
             self._closing = True
             transport.close()
             return
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            self._buffers.apply(sock)
         self._task = asyncio.get_running_loop().create_task(self._serve())
 
     def get_buffer(self, sizehint: int) -> memoryview:

@@ -31,6 +31,8 @@ def test_load_precedence_and_types(tmp_path: Path) -> None:
         ("auto.create.topics.enable=maybe", "auto.create.topics.enable"),
         ("num.partitions=0", "num.partitions"),
         ("novalue", "key=value"),
+        ("socket.send.buffer.bytes=0", "socket.send.buffer.bytes"),
+        ("socket.receive.buffer.bytes=-2", "socket.receive.buffer.bytes"),
     ],
 )
 def test_bad_values_name_the_key(override: str, fragment: str) -> None:
@@ -58,3 +60,25 @@ def test_topic_defaults_use_topic_names() -> None:
     assert d["segment.bytes"] == 1024
     assert d["retention.ms"] == 5
     assert d["max.message.bytes"] == 1048588
+
+
+def test_socket_buffer_sizes_reach_the_client_sockets(tmp_path: Path) -> None:
+    import socket
+    import time
+
+    from pystream.testing import EmbeddedBroker
+
+    config = {"socket.send.buffer.bytes": "65536", "socket.receive.buffer.bytes": "131072"}
+    with EmbeddedBroker(tmp_path, config=config) as broker:
+        assert broker.broker is not None
+        with socket.create_connection(("127.0.0.1", broker.port)):
+            deadline = time.monotonic() + 5
+            while not broker.broker.dispatcher.connections:
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
+            [conn] = broker.broker.dispatcher.connections
+            assert conn._transport is not None
+            sock = conn._transport.get_extra_info("socket")
+            # Linux doubles the requested size for its bookkeeping.
+            assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF) == 2 * 65536
+            assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) == 2 * 131072
