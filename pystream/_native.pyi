@@ -190,7 +190,16 @@ def decode_columns(
     allow_partial_tail: bool = False,
     skip_control: bool = True,
     max_decompressed_bytes: int = ...,
-) -> dict[str, NativeBuffer | int]: ...
+) -> dict[str, NativeBuffer | int]:
+    """Every record as columns, one native pass (GIL released for big buffers).
+
+    Keys: "count" (int); per record "offsets", "timestamps" (int64), "header_counts"
+    (int32); "key_*" and "value_*" as "_offsets" (int64, n + 1), "_data" (uint8) and
+    "_valid" (uint8, 1 = not null). Headers, only when some record has one:
+    "header_offsets" (int64, n + 1: record i owns headers header_offsets[i] to
+    header_offsets[i + 1]), "header_key_offsets"/"header_key_data" (keys, never null),
+    "header_value_offsets"/"header_value_data"/"header_value_valid" (nullable values).
+    """
 
 # ---- storage layer (native/src/py/storage.rs) ----
 from collections.abc import Iterator  # noqa: E402

@@ -1,245 +1,110 @@
-"""Nexmark q0, q1, q2, q5 and q7: pystream.streams vs Bytewax vs PySpark, in one run.
+"""Nexmark q0, q1, q2, q5, q7 and q8: pystream vs Bytewax, PySpark and Quix Streams, one run.
 
-Every engine gets the same bids: the first N events of pystream's Nexmark generator (46 bids
-out of every 50 events), generated before any timer starts. Figures count all N Nexmark
-events, as Nexmark reports do, per second of wall time and per CPU-second (per core).
+Every engine gets the same events: the first N events of pystream's Nexmark generator
+(q0-q7 read the bids, 46 of every 50 events; q8 reads the people and auctions, 4 of every
+50), generated before any timer starts. Figures count all N Nexmark events, as Nexmark
+reports do, per second of wall time and per CPU-second (per core); `input_records` says how
+many records the engine actually read.
 
 - pystream: the queries of `pystream.streams.nexmark.queries` over the pre-generated
-  columns (1M bids per batch), results counted by a foreachBatch sink, on one core.
-- bytewax (per-record Python engine): one worker, `TestingSource` of bid tuples (the
-  conversion to tuples is excluded), `map`/`filter` for q0-q2, `count_window` on a
-  `SlidingWindower` for q5 and `fold_window` on a `TumblingWindower` for q7; the hottest
-  auctions per window of q5 are picked from the window counts after the flow, inside the
-  timed region. The event clock waits 10 s, so no event counts as late.
-- pyspark: Structured Streaming in `local[1]` over the same bids written as Parquet (one
-  file per 1M bids, `maxFilesPerTrigger` 1; writing excluded), availableNow; q0-q2 into the
-  `noop` sink (every row materialized), q5/q7 append mode into foreachBatch (q5 picks the
-  hottest auctions per window there). JVM start-up and a warm-up query are excluded; CPU is
-  the JVM's plus this process's.
+  columns (1M records per batch), results counted by a foreachBatch sink, on one core.
+- bytewax: `nexmark_bytewax` (one worker, a `TestingSource` of tuples).
+- pyspark: `nexmark_spark` (`local[1]`, Parquet files, availableNow; JVM start and a
+  warm-up query excluded).
+- quix: `nexmark_quix`: Quix Streams reading JSON from a topic of a pystream broker (a
+  separate process), beside pystream reading the same topic (`pystream-kafka`), the
+  like-for-like pair; the broker's CPU is in neither engine's figure.
 
-Results are row counts too, so a wrong engine shows. Spark leaves the last windows open at
-the end of input (no end-of-input watermark), so its q5/q7 have a few rows fewer.
+Results are verified, not only counted: every engine's result rows are compared as a
+multiset with pystream's on the same events (`nexmark_rows.compare`). Bytewax, Quix and
+pystream-kafka are checked on their timed runs; Spark's timed runs count rows (its
+collected rows would change the sink), so Spark is checked by a separate run over the first
+`--verify-events` events that collects every row, and its timed row counts are checked
+against pystream's. Engines without an end-of-input watermark leave the windows holding the
+last events open; those windows are left out of their comparison (`OPEN_AT_END`).
 
-Writes benchmarks/out/streams_nexmark.json. Run:
-    .venv/bin/python benchmarks/streams/compare_nexmark.py --events 10000000 \
-        --peer-events 1000000 --spark-events 5000000 --runs 3
+Writes benchmarks/out/streams_nexmark.json and .png. Run:
+    .venv/bin/python benchmarks/streams/compare_nexmark.py --events 10000000 \\
+        --peer-events 1000000 --spark-events 5000000 --quix-events 1000000 --runs 3
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import importlib.util
 import json
-import os
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from benchmarks.streams import nexmark_rows as rows_of
+from benchmarks.streams.nexmark_rows import CHUNK, OPEN_AT_END
 
 OUT = Path(__file__).resolve().parents[1] / "out"
-QUERIES = ("q0", "q1", "q2", "q5", "q7")
-BATCH = 1_000_000
-COLUMNS = ("auction", "bidder", "price", "channel", "url", "date_time", "extra")
+QUERIES = ("q0", "q1", "q2", "q5", "q7", "q8")
+ENGINES = ("pystream", "bytewax", "pyspark", "pystream-kafka", "quix")
 
 
-def run_pystream(query: str, events: int) -> dict[str, Any]:
+def run_pystream(query: str, events: int, *, keep: bool = False) -> dict[str, Any]:
+    """pystream over pre-generated columns; with `keep`, the result rows too (after the
+    timer)."""
     from pystream.streams import Trigger
     from pystream.streams.nexmark import generator
+    from pystream.streams.nexmark.queries import KINDS
     from pystream.streams.nexmark.queries import QUERIES as BUILDERS
     from pystream.streams.sinks.foreach import ForeachBatchSink
 
-    inputs = {"bid": generator.pregenerate("bid", events, max_records_per_trigger=BATCH)}
+    inputs = {
+        kind: generator.pregenerate(kind, events, max_records_per_trigger=CHUNK)
+        for kind in KINDS[query]
+    }
     stream, mode = BUILDERS[query](inputs)  # type: ignore[arg-type]
-    rows = 0
+    count = [0]
+    batches: list[Any] = []
 
-    def count(batch: Any, batch_id: int) -> None:
-        nonlocal rows
-        rows += batch.num_rows
+    def sink(batch: Any, batch_id: int) -> None:
+        count[0] += batch.num_rows
+        if keep:
+            batches.append(batch)
 
     t0, c0 = time.perf_counter(), time.process_time()
     stream.write_stream.output_mode(mode).trigger(Trigger.available_now()).sink(
-        ForeachBatchSink(count)
+        ForeachBatchSink(sink)
     ).run()
-    return {"seconds": time.perf_counter() - t0, "cpu": time.process_time() - c0, "rows": rows}
-
-
-def bid_tuples(events: int) -> list[tuple[Any, ...]]:
-    from pystream.streams.nexmark import generator
-
-    out: list[tuple[Any, ...]] = []
-    total = generator.count_of("bid", events)
-    for start in range(0, total, BATCH):
-        batch = generator.bids(start, min(start + BATCH, total))
-        cols = [
-            col.tolist() if isinstance(col, np.ndarray) else col.to_pylist()
-            for col in (batch[c] for c in COLUMNS)
-        ]
-        out.extend(zip(*cols, strict=True))
+    out = {"seconds": time.perf_counter() - t0, "cpu": time.process_time() - c0, "rows": count[0]}
+    if keep:
+        out["result"] = rows_of.canonical(query, (r for b in batches for r in b.to_pylist()))
     return out
 
 
-def run_bytewax(query: str, bids: list[tuple[Any, ...]]) -> dict[str, Any]:
-    import bytewax.operators as op
-    import bytewax.operators.windowing as win
-    from bytewax.dataflow import Dataflow
-    from bytewax.testing import TestingSink, TestingSource, run_main
-
-    epoch = datetime(1970, 1, 1, tzinfo=UTC)
-    out: list[Any] = []
-    flow = Dataflow(f"nexmark-{query}")
-    stream = op.input("bids", flow, TestingSource(bids, batch_size=10_000))
-
-    def clock() -> Any:
-        # Bytewax's event clock advances its watermark with the system time that passes
-        # after the latest event, so a zero wait drops in-order events that share a
-        # millisecond as late; 10 s covers any pause between input batches (checked: the
-        # results equal the other engines') while windows still close as the run goes.
-        return win.EventClock(
-            lambda b: epoch + timedelta(milliseconds=b[5]),
-            wait_for_system_duration=timedelta(seconds=10),
-        )
-
-    if query == "q0":
-        op.output("out", op.map("pass", stream, lambda b: b), TestingSink(out))
-    elif query == "q1":
-        euros = op.map("euro", stream, lambda b: (b[0], b[1], b[2] * 0.908, b[5], b[6]))
-        op.output("out", euros, TestingSink(out))
-    elif query == "q2":
-        picked = op.filter("pick", stream, lambda b: b[0] % 123 == 0)
-        op.output("out", op.map("proj", picked, lambda b: (b[0], b[2])), TestingSink(out))
-    elif query == "q5":
-        windower = win.SlidingWindower(
-            length=timedelta(seconds=10), offset=timedelta(seconds=2), align_to=epoch
-        )
-        counts = win.count_window("count", stream, clock(), windower, lambda b: str(b[0]))
-        op.output("out", counts.down, TestingSink(out))
-    elif query == "q7":
-        keyed = op.key_on("all", stream, lambda b: "all")
-
-        def highest(acc: Any, b: tuple[Any, ...]) -> Any:
-            return b if acc is None or b[2] > acc[2] else acc
-
-        def merge(a: Any, b: Any) -> Any:
-            return a if b is None or (a is not None and (a[2], -a[5]) >= (b[2], -b[5])) else b
-
-        windower = win.TumblingWindower(length=timedelta(seconds=10), align_to=epoch)
-        top = win.fold_window("max", keyed, clock(), windower, lambda: None, highest, merge)
-        op.output("out", top.down, TestingSink(out))
-    t0, c0 = time.perf_counter(), time.process_time()
-    run_main(flow)
-    rows = len(out)
-    if query == "q5":  # the auctions with the most bids in each window
-        best: dict[int, int] = {}
-        for _, (window, n) in out:
-            best[window] = max(best.get(window, 0), n)
-        rows = sum(1 for _, (window, n) in out if n == best[window])
-    return {"seconds": time.perf_counter() - t0, "cpu": time.process_time() - c0, "rows": rows}
+@functools.lru_cache(maxsize=2)  # pystream-kafka and Quix check against the same rows
+def reference(query: str, events: int) -> list[tuple[Any, ...]]:
+    return run_pystream(query, events, keep=True)["result"]
 
 
-def write_parquet(events: int, folder: Path) -> None:
-    import pyarrow.parquet as pq
-
-    from pystream.streams.nexmark import generator
-
-    folder.mkdir(parents=True)
-    total = generator.count_of("bid", events)
-    for j, start in enumerate(range(0, total, BATCH)):
-        batch = generator.bids(start, min(start + BATCH, total))
-        pq.write_table(batch.to_arrow(), folder / f"part-{j:05d}.parquet")
+def _closed_by(engine: str, query: str, events: int) -> int | None:
+    open_at_end = (engine, query) in OPEN_AT_END
+    return rows_of.last_event_time(query, events) if open_at_end else None
 
 
-def _jvm_cpu(spark: Any) -> float:
-    """CPU seconds of the JVM process (user + system), from /proc."""
-    pid = spark.sparkContext._gateway.proc.pid
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = os.sysconf("SC_CLK_TCK")
-    own = (int(fields[11]) + int(fields[12])) / ticks
-    children = (int(fields[13]) + int(fields[14])) / ticks
-    return own + children + sum(_child_cpu(pid, ticks))
+def verify(engine: str, query: str, events: int, got: list[tuple[Any, ...]]) -> dict[str, Any]:
+    closed_by = _closed_by(engine, query, events)
+    check = rows_of.compare(query, reference(query, events), got, closed_by=closed_by)
+    check["events"] = events
+    return check
 
 
-def _child_cpu(pid: int, ticks: int) -> list[float]:
-    # spark-submit starts the JVM as a child of the launcher script
-    out = []
-    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
-        try:
-            f = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        out.append((int(f[11]) + int(f[12])) / ticks)
-    return out
-
-
-def run_pyspark(query: str, spark: Any, data: Path, workdir: Path) -> dict[str, Any]:
-    from pyspark.sql import Window
-    from pyspark.sql import functions as SF
-
-    schema = (
-        "auction LONG, bidder LONG, price LONG, channel STRING, url STRING, "
-        "date_time LONG, extra STRING"
-    )
-    bids = spark.readStream.schema(schema).option("maxFilesPerTrigger", 1).parquet(str(data))
-    bids = bids.withColumn("event_time", SF.timestamp_millis("date_time"))
-    rows = [0]
-
-    def counted(df: Any, batch_id: int) -> None:
-        rows[0] += df.count()
-
-    if query == "q0":
-        out, sink = bids, None
-    elif query == "q1":
-        out = bids.select(
-            "auction", "bidder", (SF.col("price") * 0.908).alias("price"), "date_time", "extra"
-        )
-        sink = None
-    elif query == "q2":
-        out, sink = bids.filter(SF.col("auction") % 123 == 0).select("auction", "price"), None
-    elif query == "q5":
-        out = (
-            bids.withWatermark("event_time", "0 seconds")
-            .groupBy(SF.window("event_time", "10 seconds", "2 seconds"), "auction")
-            .agg(SF.count("*").alias("num"))
-        )
-
-        def sink(df: Any, batch_id: int) -> None:
-            per_window = Window.partitionBy("window")
-            hottest = df.withColumn("best", SF.max("num").over(per_window)).filter(
-                SF.col("num") == SF.col("best")
-            )
-            rows[0] += hottest.count()
-
-    else:  # q7
-        out = (
-            bids.withWatermark("event_time", "0 seconds")
-            .groupBy(SF.window("event_time", "10 seconds"))
-            .agg(
-                SF.max(
-                    SF.struct(
-                        "price", (-SF.col("date_time")).alias("earliest"), "auction", "bidder"
-                    )
-                ).alias("top")
-            )
-        )
-        sink = counted
-    c0, j0 = time.process_time(), _jvm_cpu(spark)
-    t0 = time.perf_counter()
-    writer = out.writeStream.option("checkpointLocation", tempfile.mkdtemp(dir=workdir))
-    writer = writer.trigger(availableNow=True)
-    if sink is None:
-        query_handle = writer.format("noop").start()
-    else:
-        query_handle = writer.outputMode("append").foreachBatch(sink).start()
-    query_handle.awaitTermination()
-    seconds = time.perf_counter() - t0
-    if sink is None:
-        rows[0] = sum(p["sink"]["numOutputRows"] for p in query_handle.recentProgress)
-    cpu = time.process_time() - c0 + _jvm_cpu(spark) - j0
-    return {"seconds": seconds, "cpu": cpu, "rows": rows[0]}
+def expected_rows(engine: str, query: str, events: int) -> int:
+    """How many rows pystream gives, counting only the windows `engine` closes."""
+    closed_by = _closed_by(engine, query, events)
+    if closed_by is None:
+        return run_pystream(query, events)["rows"]
+    return rows_of.compare(query, reference(query, events), [], closed_by=closed_by)["missing"]
 
 
 def median_of(runs: int, fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -249,7 +114,124 @@ def median_of(runs: int, fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     out["seconds"] = statistics.median(secs)
     out["cpu"] = statistics.median(r["cpu"] for r in results)
     out["spread"] = [min(secs), max(secs)]
+    out["runs"] = runs
     return out
+
+
+class Report:
+    """Collects results per query and engine, printing each line as it comes."""
+
+    def __init__(self, queries: list[str]) -> None:
+        self.results: dict[str, dict[str, Any]] = {q: {} for q in queries}
+
+    def record(
+        self, query: str, engine: str, events: int, res: dict[str, Any], check: Any = None
+    ) -> None:
+        res = {k: v for k, v in res.items() if k != "result"}
+        res["events"] = events
+        res["input_records"] = rows_of.input_records(query, events)
+        res["events_per_second"] = events / res["seconds"]
+        res["events_per_cpu_second"] = events / res["cpu"] if res["cpu"] else None
+        if check is not None:
+            res["verified"] = check
+        self.results[query][engine] = res
+        ok = "" if check is None else ("  rows verified" if check["equal"] else "  ROWS DIFFER")
+        print(
+            f"{query} {engine:>14}: {events:>11,} events {res['seconds']:8.3f} s "
+            f"{res['events_per_second']:>13,.0f} ev/s {res['events_per_cpu_second'] or 0:>13,.0f}"
+            f" ev/CPU-s  rows={res['rows']:,}{ok}",
+            flush=True,
+        )
+
+    def ratios(self) -> None:
+        """pystream's speed over each engine's; Quix also against pystream-kafka."""
+        for per_engine in self.results.values():
+            bases = {b: per_engine[b] for b in ("pystream", "pystream-kafka") if b in per_engine}
+            for res in per_engine.values():
+                for name, base in bases.items():
+                    res[f"{name}_speedup"] = base["events_per_second"] / res["events_per_second"]
+                    if base["events_per_cpu_second"] and res["events_per_cpu_second"]:
+                        res[f"{name}_speedup_per_core"] = (
+                            base["events_per_cpu_second"] / res["events_per_cpu_second"]
+                        )
+
+
+def run_bytewax(args: argparse.Namespace, report: Report) -> None:
+    from benchmarks.streams import nexmark_bytewax
+
+    bids = rows_of.bid_tuples(args.peer_events) if set(args.queries) - {"q8"} else []
+    people_auctions = rows_of.person_auction_tuples(args.peer_events)
+    for q in args.queries:
+        res = nexmark_bytewax.run(q, people_auctions if q == "q8" else bids)
+        report.record(
+            q,
+            "bytewax",
+            args.peer_events,
+            res,
+            verify("bytewax", q, args.peer_events, res["result"]),
+        )
+
+
+def run_pyspark(args: argparse.Namespace, report: Report) -> None:
+    from benchmarks.streams import nexmark_spark
+
+    spark = nexmark_spark.session()
+    with tempfile.TemporaryDirectory() as tmp:
+        warm, check, data = Path(tmp) / "warm", Path(tmp) / "check", Path(tmp) / "data"
+        nexmark_spark.write_parquet(min(args.spark_events, 500_000), warm)
+        nexmark_spark.write_parquet(args.verify_events, check)
+        nexmark_spark.write_parquet(args.spark_events, data)
+        for q in args.queries:
+            nexmark_spark.run(q, spark, warm, Path(tmp))  # warm-up: JIT, planning
+            collected = nexmark_spark.run(q, spark, check, Path(tmp), collect=True)
+            check_rows = verify("pyspark", q, args.verify_events, collected["result"])
+            res = nexmark_spark.run(q, spark, data, Path(tmp))
+            want = expected_rows("pyspark", q, args.spark_events)
+            check_rows["timed_rows_expected"] = want
+            check_rows["timed_rows_equal"] = want == res["rows"]
+            check_rows["equal"] = check_rows["equal"] and check_rows["timed_rows_equal"]
+            report.record(q, "pyspark", args.spark_events, res, check_rows)
+    spark.stop()
+
+
+def run_quix(args: argparse.Namespace, report: Report) -> None:
+    from benchmarks.peers.pystream_broker import PystreamPeer
+    from benchmarks.streams import nexmark_quix
+
+    n = args.quix_events
+    with tempfile.TemporaryDirectory() as tmp, PystreamPeer() as peer:
+        bootstrap = peer.start(Path(tmp))
+        nexmark_quix.load_topics(bootstrap, rows_of.bid_tuples(n), rows_of.person_auction_tuples(n))
+        for q in args.queries:
+            res = median_of(args.runs, lambda q=q: nexmark_quix.run_pystream(q, bootstrap))
+            report.record(
+                q, "pystream-kafka", n, res, verify("pystream-kafka", q, n, res["result"])
+            )
+            res = nexmark_quix.run_quix(q, bootstrap, rows_of.input_records(q, n), Path(tmp))
+            report.record(q, "quix", n, res, verify("quix", q, n, res["result"]))
+
+
+def plot(results: dict[str, dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    queries = list(results)
+    engines = [e for e in ENGINES if any(e in results[q] for q in queries)]
+    width = 0.8 / len(engines)
+    fig, ax = plt.subplots(figsize=(10, 5))
+    for i, engine in enumerate(engines):
+        xs = [j + i * width for j, q in enumerate(queries) if engine in results[q]]
+        ys = [results[q][engine]["events_per_cpu_second"] for q in queries if engine in results[q]]
+        ax.bar(xs, ys, width, label=engine)
+    ax.set_xticks([j + width * (len(engines) - 1) / 2 for j in range(len(queries))], queries)
+    ax.set_yscale("log")
+    ax.set_ylabel("Nexmark events per CPU-second (log)")
+    ax.set_title("Nexmark, one core per engine (benchmarks/streams/compare_nexmark.py)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
 
 
 def main() -> None:
@@ -257,73 +239,61 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--peer-events", type=int, default=1_000_000, help="bytewax events")
     parser.add_argument("--spark-events", type=int, default=5_000_000)
+    parser.add_argument("--quix-events", type=int, default=1_000_000)
+    parser.add_argument("--verify-events", type=int, default=200_000, help="Spark's check")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--queries", nargs="*", default=list(QUERIES))
-    parser.add_argument("--skip", nargs="*", default=[])
+    parser.add_argument("--out", type=Path, default=OUT, help="directory for the results")
+    parser.add_argument("--skip", nargs="*", default=[], choices=["bytewax", "pyspark", "quix"])
     args = parser.parse_args()
-    results: dict[str, dict[str, Any]] = {q: {} for q in args.queries}
-
-    def record(query: str, engine: str, events: int, res: dict[str, Any]) -> None:
-        res["events"] = events
-        res["events_per_second"] = events / res["seconds"]
-        res["events_per_cpu_second"] = events / res["cpu"] if res["cpu"] else None
-        results[query][engine] = res
-        print(
-            f"{query} {engine:>9}: {events:>11,} events {res['seconds']:8.3f} s "
-            f"{res['events_per_second']:>13,.0f} ev/s {res['events_per_cpu_second'] or 0:>13,.0f}"
-            f" ev/CPU-s  rows={res['rows']:,}",
-            flush=True,
-        )
-
+    report = Report(args.queries)
+    started = {"time": time.strftime("%Y-%m-%d %H:%M:%S"), "loadavg": _loadavg()}
     for q in args.queries:
-        record(
+        report.record(
             q,
             "pystream",
             args.events,
             median_of(args.runs, lambda q=q: run_pystream(q, args.events)),
         )
-    if "bytewax" not in args.skip:
-        bids = bid_tuples(args.peer_events)
-        for q in args.queries:
-            record(q, "bytewax", args.peer_events, median_of(1, lambda q=q: run_bytewax(q, bids)))
-        del bids
-    if "pyspark" not in args.skip:
-        from pyspark.sql import SparkSession
-
-        spark = (
-            SparkSession.builder.master("local[1]")
-            .config("spark.sql.shuffle.partitions", "1")
-            .config("spark.ui.enabled", "false")
-            .config("spark.ui.showConsoleProgress", "false")
-            .getOrCreate()
-        )
-        spark.sparkContext.setLogLevel("ERROR")
-        with tempfile.TemporaryDirectory() as tmp:
-            warm, data = Path(tmp) / "warm", Path(tmp) / "bids"
-            write_parquet(min(args.spark_events, 500_000), warm)
-            write_parquet(args.spark_events, data)
-            for q in args.queries:
-                run_pyspark(q, spark, warm, Path(tmp))  # warm-up: JIT, planning
-                record(
-                    q,
-                    "pyspark",
-                    args.spark_events,
-                    median_of(1, lambda q=q: run_pyspark(q, spark, data, Path(tmp))),
-                )
-        spark.stop()
-    for per_engine in results.values():
-        base = per_engine["pystream"]
-        for res in per_engine.values():
-            res["pystream_speedup"] = base["events_per_second"] / res["events_per_second"]
-            if base["events_per_cpu_second"] and res["events_per_cpu_second"]:
-                res["pystream_speedup_per_core"] = (
-                    base["events_per_cpu_second"] / res["events_per_cpu_second"]
-                )
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "streams_nexmark.json").write_text(
-        json.dumps({"args": vars(args), "results": results}, indent=2) + "\n"
+    runners = {"bytewax": run_bytewax, "pyspark": run_pyspark, "quix": run_quix}
+    modules = {"bytewax": "bytewax", "pyspark": "pyspark", "quix": "quixstreams"}
+    for name, runner in runners.items():
+        if name in args.skip:
+            print(f"skipping {name}: --skip {name}", file=sys.stderr)
+        elif importlib.util.find_spec(modules[name]) is None:
+            print(
+                f"skipping {name}: {modules[name]} is not installed (the bench extra)",
+                file=sys.stderr,
+            )
+        else:
+            runner(args, report)
+    report.ratios()
+    ended = {"time": time.strftime("%Y-%m-%d %H:%M:%S"), "loadavg": _loadavg()}
+    args.out.mkdir(parents=True, exist_ok=True)
+    doc = {
+        "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+        "started": started,
+        "ended": ended,
+        "results": report.results,
+    }
+    (args.out / "streams_nexmark.json").write_text(json.dumps(doc, indent=2) + "\n")
+    plot(report.results, args.out / "streams_nexmark.png")
+    differ = [
+        f"{q} {e}" for q, per in report.results.items() for e, r in per.items()
+        if not r.get("verified", {"equal": True})["equal"]
+    ]  # fmt: skip
+    print(
+        f"wrote {args.out / 'streams_nexmark.json'} and .png; load {started['loadavg']} -> "
+        f"{ended['loadavg']}",
+        file=sys.stderr,
     )
-    print(f"wrote {OUT / 'streams_nexmark.json'}", file=sys.stderr)
+    if differ:
+        print(f"results differ from pystream's: {', '.join(differ)}", file=sys.stderr)
+        sys.exit(1)
+
+
+def _loadavg() -> list[float]:
+    return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
 
 
 if __name__ == "__main__":

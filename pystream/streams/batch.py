@@ -8,6 +8,9 @@ mask too (`MicroBatch.valid`); a missing mask means "no nulls".
 
 Validity is kept as one bool per value rather than Arrow's bitmap because numpy operates on
 it directly; `to_arrow` packs it when a batch leaves for pyarrow.
+
+Kafka record headers are a `HeadersColumn` (schema kind "headers"): per row a list of
+(key, value) pairs over flat key and value `BytesColumn`s, Arrow's large_list of structs.
 """
 
 from __future__ import annotations
@@ -17,19 +20,43 @@ from typing import Any
 
 import numpy as np
 
-from pystream.streams.bytes_column import BytesColumn
+from pystream.streams.bytes_column import BytesColumn, HeadersColumn
 
-Column = np.ndarray | BytesColumn
+# A column operators can compare, group, hash and join on.
+FlatColumn = np.ndarray | BytesColumn
+Column = FlatColumn | HeadersColumn
+# Columns that are not numpy arrays: they carry their own validity and kernels.
+NESTED = (BytesColumn, HeadersColumn)
 
-__all__ = ["BytesColumn", "Column", "MicroBatch", "column_length", "take_column"]
+__all__ = [
+    "BytesColumn",
+    "Column",
+    "FlatColumn",
+    "HeadersColumn",
+    "MicroBatch",
+    "column_length",
+    "flat_column",
+    "take_column",
+]
 
 
 def column_length(column: Column) -> int:
     return len(column)
 
 
+def flat_column(column: Column, name: str, use: str = "use") -> FlatColumn:
+    """`column` as a key/value column; a headers column cannot be one (extract a header first
+    with `col(name).header(key)`)."""
+    if isinstance(column, HeadersColumn):
+        raise TypeError(
+            f"cannot {use} the headers column {name!r}; "
+            f"pick a header with F.col({name!r}).header(key)"
+        )
+    return column
+
+
 def take_column(column: Column, indices: np.ndarray) -> Column:
-    if isinstance(column, BytesColumn):
+    if isinstance(column, NESTED):
         return column.take(indices)
     return column[indices]
 
@@ -37,6 +64,8 @@ def take_column(column: Column, indices: np.ndarray) -> Column:
 def _concat_column(parts: Sequence[Column]) -> Column:
     if isinstance(parts[0], BytesColumn):
         return BytesColumn.concat(parts)  # type: ignore[arg-type]
+    if isinstance(parts[0], HeadersColumn):
+        return HeadersColumn.concat(parts)  # type: ignore[arg-type]
     return np.concatenate(parts)  # type: ignore[arg-type]
 
 
@@ -59,7 +88,7 @@ class MicroBatch:
         self.num_rows = lengths.pop() if lengths else (num_rows or 0)
         self.valid: dict[str, np.ndarray] = {}
         for name, mask in (valid or {}).items():
-            if name not in self.columns or isinstance(self.columns[name], BytesColumn):
+            if name not in self.columns or isinstance(self.columns[name], NESTED):
                 continue
             if not mask.all():
                 self.valid[name] = mask.astype(bool, copy=False)
@@ -71,6 +100,8 @@ class MicroBatch:
         for name, kind in schema.items():
             if kind in ("bytes", "str"):
                 cols[name] = BytesColumn.from_pylist([], text=kind == "str")
+            elif kind == "headers":
+                cols[name] = HeadersColumn.empty(0)
             else:
                 cols[name] = np.empty(0, dtype=kind)
         return cls(cols)
@@ -79,7 +110,8 @@ class MicroBatch:
     def from_pylist(
         cls, rows: Sequence[Mapping[str, Any]], schema: Mapping[str, str]
     ) -> MicroBatch:
-        """Build a batch from row dicts; `schema` maps names to numpy dtypes, "bytes" or "str"."""
+        """Build a batch from row dicts; `schema` maps names to numpy dtypes, "bytes", "str"
+        or "headers" (lists of (key, value) pairs)."""
         unknown = set().union(*rows) - set(schema) if rows else set()
         if unknown:
             raise ValueError(
@@ -91,6 +123,9 @@ class MicroBatch:
             values = [r.get(name) for r in rows]
             if kind in ("bytes", "str"):
                 cols[name] = BytesColumn.from_pylist(values, text=kind == "str")
+                continue
+            if kind == "headers":
+                cols[name] = HeadersColumn.from_pylist(values)
                 continue
             mask = np.array([v is not None for v in values], dtype=bool)
             filler = 0 if np.dtype(kind).kind != "b" else False
@@ -142,15 +177,21 @@ class MicroBatch:
         for name, col in self.columns.items():
             if isinstance(col, BytesColumn):
                 out[name] = "str" if col.text else "bytes"
+            elif isinstance(col, HeadersColumn):
+                out[name] = "headers"
             else:
                 out[name] = (
                     col.dtype.name if col.ndim == 1 else f"{col.dtype.name}{list(col.shape[1:])}"
                 )
         return out
 
+    def flat(self, name: str, use: str = "use") -> FlatColumn:
+        """Column `name` where a flat column is needed (a TypeError for a headers column)."""
+        return flat_column(self[name], name, use)
+
     def validity(self, name: str) -> np.ndarray:
         col = self[name]
-        if isinstance(col, BytesColumn):
+        if isinstance(col, NESTED):
             return col.validity()
         mask = self.valid.get(name)
         return mask if mask is not None else np.ones(self.num_rows, dtype=bool)
@@ -164,7 +205,7 @@ class MicroBatch:
     def slice(self, start: int, stop: int) -> MicroBatch:
         """Rows start..stop-1 without copying (numpy views, re-based bytes offsets)."""
         cols = {
-            n: c.slice(start, stop) if isinstance(c, BytesColumn) else c[start:stop]
+            n: c.slice(start, stop) if isinstance(c, NESTED) else c[start:stop]
             for n, c in self.columns.items()
         }
         valid = {n: m[start:stop] for n, m in self.valid.items()}
@@ -201,7 +242,7 @@ class MicroBatch:
         """Rows as dicts, nulls as None (for sinks, tests and small outputs; per-row Python)."""
         pycols: dict[str, list[Any]] = {}
         for name, col in self.columns.items():
-            if isinstance(col, BytesColumn):
+            if isinstance(col, NESTED):
                 pycols[name] = col.to_pylist()
             else:
                 values = col.tolist()
@@ -220,7 +261,7 @@ class MicroBatch:
 
         arrays = []
         for name, col in self.columns.items():
-            if isinstance(col, BytesColumn):
+            if isinstance(col, NESTED):
                 arrays.append(col.to_arrow())
             else:
                 mask = self.valid.get(name)

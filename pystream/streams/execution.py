@@ -295,8 +295,7 @@ class MicroBatchExecution:
         self._last_end = plan.end
         self._next_id = plan.batch_id + 1
         self._finished_input = plan.final
-        for name, src in self.sources.items():
-            src.commit(plan.end[name])
+        self._commit_sources(plan)
         self._purge(plan.batch_id)
         progress = Progress(
             plan.batch_id,
@@ -309,6 +308,11 @@ class MicroBatchExecution:
         self.progress.append(progress)
         del self.progress[:-100]
         return progress
+
+    def _commit_sources(self, plan: BatchPlan) -> None:
+        """Tell the sources a batch committed (Kafka sources commit to their group)."""
+        for name, src in self.sources.items():
+            src.commit(plan.end[name])
 
     def _purge(self, batch_id: int) -> None:
         keep_from = batch_id - self.retain_batches + 1

@@ -15,9 +15,18 @@ from typing import Any
 import numpy as np
 
 from pystream.streams.batch import Column, MicroBatch
-from pystream.streams.bytes_column import BytesColumn
+from pystream.streams.bytes_column import BytesColumn, HeadersColumn
 
 Evaluated = tuple[Column, np.ndarray | None]
+
+
+def _array(values: Column, expr: Expr) -> np.ndarray:
+    """`values` as a numpy array; a headers column is not one (pick a header first)."""
+    if isinstance(values, HeadersColumn):
+        raise TypeError(f"{expr!r} is a headers column; pick a header with .header(key)")
+    if isinstance(values, BytesColumn):
+        raise TypeError(f"{expr!r} is a bytes column, not numbers")
+    return values
 
 
 def _and_valid(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
@@ -117,6 +126,11 @@ class Expr:
 
     def isin(self, values: list[Any]) -> Expr:
         return IsIn(self, list(values))
+
+    def header(self, key: str | bytes) -> Expr:
+        """On a headers column: the value (bytes) of each record's last header named `key`,
+        null where there is none (Kafka's `Headers.lastHeader`). `.cast("str")` gives text."""
+        return HeaderValue(self, key)
 
     __hash__ = object.__hash__
 
@@ -226,6 +240,7 @@ class BinaryOp(Expr):
                 raise TypeError(f"operator {self.op!r} is not supported on bytes columns")
             eq = _bytes_equal(left, right)
             return (eq if self.op == "==" else ~eq), valid
+        left, right = _array(left, self.left), _array(right, self.right)
         with np.errstate(divide="ignore", invalid="ignore"):
             out = _NUMERIC[self.op](left, right)
         if self.op in ("//", "%") and left.dtype.kind in "iu" and right.dtype.kind in "iu":
@@ -249,7 +264,7 @@ class Not(Expr):
         values, valid = self.child.evaluate(batch)
         if isinstance(values, BytesColumn):
             raise TypeError(f"cannot negate the bytes column {self.child!r}")
-        return np.logical_not(values), valid
+        return np.logical_not(_array(values, self.child)), valid
 
     def __repr__(self) -> str:
         return f"~{self.child!r}"
@@ -284,7 +299,7 @@ class IsIn(Expr):
             for v in self.values:
                 hit |= values.equals_scalar(v)
             return hit, valid
-        return np.isin(values, np.asarray(self.values)), valid
+        return np.isin(_array(values, self.child), np.asarray(self.values)), valid
 
     def __repr__(self) -> str:
         return f"{self.child!r}.isin({self.values!r})"
@@ -303,10 +318,38 @@ class Cast(Expr):
             if self.dtype == "str":
                 return values.decode_text(), valid
             raise TypeError(f"cannot cast a bytes column to {self.dtype}")
-        return values.astype(self.dtype), valid
+        return _array(values, self.child).astype(self.dtype), valid
 
     def __repr__(self) -> str:
         return f"{self.child!r}.cast({self.dtype!r})"
+
+
+class HeaderValue(Expr):
+    """The value of a named record header, from a headers column (one vectorized pass over
+    the flat header keys; no per-record Python)."""
+
+    def __init__(self, child: Expr, key: str | bytes) -> None:
+        self.child, self.key = child, key
+
+    @property
+    def name(self) -> str:
+        key = self.key.decode("utf-8", "replace") if isinstance(self.key, bytes) else self.key
+        return f"{self.child.name}[{key}]"
+
+    def columns(self) -> set[str]:
+        return self.child.columns()
+
+    def evaluate(self, batch: MicroBatch) -> Evaluated:
+        values, _ = self.child.evaluate(batch)
+        if not isinstance(values, HeadersColumn):
+            raise TypeError(
+                f"{self.child!r} is not a headers column, it has no header {self.key!r}"
+            )
+        picked = values.get(self.key)
+        return picked, picked.valid
+
+    def __repr__(self) -> str:
+        return f"{self.child!r}.header({self.key!r})"
 
 
 class Udf(Expr):
@@ -346,6 +389,6 @@ def as_expr(value: Any) -> Expr:
 
 def evaluate_predicate(expr: Expr, batch: MicroBatch) -> np.ndarray:
     values, valid = expr.evaluate(batch)
-    if isinstance(values, BytesColumn) or values.dtype != bool:
+    if isinstance(values, (BytesColumn, HeadersColumn)) or values.dtype != bool:
         raise TypeError(f"filter condition {expr!r} is not boolean")
     return values if valid is None else values & valid

@@ -28,6 +28,7 @@ __all__ = [
     "arg_max",
     "col",
     "count",
+    "header",
     "lit",
     "max",
     "mean",
@@ -46,6 +47,12 @@ def col(name: str) -> Expr:
 
 def lit(value: Any) -> Expr:
     return Lit(value)
+
+
+def header(key: str | bytes, column: Expr | str = "headers") -> Expr:
+    """The value (bytes) of each record's last header named `key`, null where it has none:
+    `F.header("trace-id")`, the same as `F.col("headers").header("trace-id")`."""
+    return as_expr(column).header(key)
 
 
 def udf(fn: Callable[..., Any], *args: Expr | str) -> Expr:

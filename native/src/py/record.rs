@@ -4,7 +4,7 @@
 use pyo3::buffer::PyBuffer;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
-use pyo3::types::{PyBytes, PyDict, PyList, PyString};
+use pyo3::types::{PyBytes, PyList, PyString};
 
 use crate::py::errors::record_err;
 use crate::record::batches::{record_offset, record_timestamp};
@@ -12,15 +12,15 @@ use crate::record::builder::BatchBuilder;
 use crate::record::compression::DEFAULT_MAX_DECOMPRESSED;
 use crate::record::validate::DEFAULT_MAX_BATCH_BYTES;
 use crate::record::{
-    decode_columns as decode, validate_and_assign as validate, AppendOptions, BatchIter,
-    BatchRecords, ColumnOptions, WalkOptions,
+    validate_and_assign as validate, AppendOptions, BatchIter, BatchRecords, WalkOptions,
 };
 
 mod buffer;
 mod builder;
 mod classes;
+mod columns;
 
-use buffer::{bytes_of, bytes_of_mut, NativeBuffer, Storage, DETACH_BYTES};
+use buffer::{bytes_of, bytes_of_mut, NativeBuffer, DETACH_BYTES};
 use builder::{add_record, batch_options, finish, HeaderArg, PyRecordBatchBuilder};
 use classes::{PyAppendInfo, PyBatchAppendInfo, PyRecordBatchInfo};
 
@@ -189,46 +189,6 @@ fn build_batch<'py>(
     finish(py, b)
 }
 
-/// Decodes every record into columns (see `crate::record::columns`):
-/// a dict of `NativeBuffer`s that numpy wraps without copying, plus the
-/// record count under `"count"`.
-#[pyfunction]
-#[pyo3(signature = (buf, *, verify_crc=true, allow_partial_tail=false, skip_control=true,
-    max_decompressed_bytes=DEFAULT_MAX_DECOMPRESSED))]
-fn decode_columns<'py>(
-    py: Python<'py>,
-    buf: PyBuffer<u8>,
-    verify_crc: bool,
-    allow_partial_tail: bool,
-    skip_control: bool,
-    max_decompressed_bytes: usize,
-) -> PyResult<Bound<'py, PyDict>> {
-    let data = bytes_of(&buf)?;
-    let opts = ColumnOptions {
-        walk: walk(verify_crc, allow_partial_tail),
-        skip_control,
-        max_decompressed: max_decompressed_bytes,
-    };
-    let c = maybe_detach(py, data.len(), || decode(data, &opts)).map_err(record_err)?;
-    let out = PyDict::new(py);
-    out.set_item("count", c.len())?;
-    let columns = [
-        ("offsets", Storage::I64(c.offsets)),
-        ("timestamps", Storage::I64(c.timestamps)),
-        ("header_counts", Storage::I32(c.header_counts)),
-        ("key_offsets", Storage::I64(c.keys.offsets)),
-        ("key_data", Storage::U8(c.keys.data)),
-        ("key_valid", Storage::U8(c.keys.valid)),
-        ("value_offsets", Storage::I64(c.values.offsets)),
-        ("value_data", Storage::U8(c.values.data)),
-        ("value_valid", Storage::U8(c.values.valid)),
-    ];
-    for (name, storage) in columns {
-        out.set_item(name, Bound::new(py, NativeBuffer::new(storage))?)?;
-    }
-    Ok(out)
-}
-
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeBuffer>()?;
     m.add_class::<PyRecordBatchInfo>()?;
@@ -240,7 +200,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(read_batch_infos, m)?)?;
     m.add_function(wrap_pyfunction!(iter_records, m)?)?;
     m.add_function(wrap_pyfunction!(build_batch, m)?)?;
-    m.add_function(wrap_pyfunction!(decode_columns, m)?)?;
+    m.add_function(wrap_pyfunction!(columns::decode_columns, m)?)?;
     m.add("DEFAULT_MAX_BATCH_BYTES", DEFAULT_MAX_BATCH_BYTES)?;
     m.add("DEFAULT_MAX_DECOMPRESSED_BYTES", DEFAULT_MAX_DECOMPRESSED)?;
     Ok(())

@@ -9,9 +9,17 @@
 //! a bool array directly; `np.packbits(.., bitorder="little")` gives the
 //! bitmap). Null items occupy no bytes. Control batches (transaction
 //! markers) are skipped unless asked for, as consumers do.
+//!
+//! Headers are Arrow's list<struct<key, value>> flattened: per record a
+//! range `headers.offsets[i]..headers.offsets[i + 1]` (n+1 entries) into
+//! one flat header array whose keys and values are binary columns like the
+//! above (keys never null, values nullable as Kafka allows). They are
+//! filled in the same pass over the records; until the first header the
+//! ranges are not materialised, so header-less batches cost nothing more.
 
 use super::batches::{record_offset, record_timestamp, BatchIter, BatchRecords, WalkOptions};
 use super::compression::DEFAULT_MAX_DECOMPRESSED;
+use super::records::Record;
 use super::RecordError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +74,69 @@ impl BinaryColumn {
     }
 }
 
+/// Every record's headers: record `i` owns headers
+/// `offsets[i]..offsets[i + 1]`; header `j` has key
+/// `key_data[key_offsets[j]..key_offsets[j + 1]]` (never null) and value
+/// `values.get(j)`. `offsets` stays empty while no record has a header
+/// (every range empty), so batches without headers pay one branch per
+/// record and no allocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeaderColumns {
+    pub offsets: Vec<i64>,
+    pub key_offsets: Vec<i64>,
+    pub key_data: Vec<u8>,
+    pub values: BinaryColumn,
+}
+
+impl HeaderColumns {
+    fn new() -> Self {
+        HeaderColumns {
+            offsets: Vec::new(),
+            key_offsets: vec![0],
+            key_data: Vec::new(),
+            values: BinaryColumn::new(),
+        }
+    }
+    /// Appends the headers of record `index` (records come in order).
+    #[inline]
+    fn push(&mut self, index: usize, r: &Record<'_>) {
+        if self.offsets.is_empty() {
+            if r.header_count == 0 {
+                return;
+            }
+            self.offsets.resize(index + 1, 0);
+        }
+        for h in r.headers() {
+            self.key_data.extend_from_slice(h.key);
+            self.key_offsets.push(self.key_data.len() as i64);
+            self.values.push(h.value);
+        }
+        self.offsets.push(self.values.valid.len() as i64);
+    }
+    /// Whether any record has a header (else `offsets` is empty).
+    pub fn any(&self) -> bool {
+        !self.offsets.is_empty()
+    }
+    /// Headers in total.
+    pub fn len(&self) -> usize {
+        self.values.valid.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.values.valid.is_empty()
+    }
+    /// The headers of record `i` as (key, value) pairs, for tests and tools.
+    pub fn record(&self, i: usize) -> Vec<(&[u8], Option<&[u8]>)> {
+        if self.offsets.is_empty() {
+            return Vec::new();
+        }
+        let (a, b) = (self.offsets[i] as usize, self.offsets[i + 1] as usize);
+        let key = |j: usize| {
+            &self.key_data[self.key_offsets[j] as usize..self.key_offsets[j + 1] as usize]
+        };
+        (a..b).map(|j| (key(j), self.values.get(j))).collect()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Columns {
     pub offsets: Vec<i64>,
@@ -73,6 +144,7 @@ pub struct Columns {
     pub keys: BinaryColumn,
     pub values: BinaryColumn,
     pub header_counts: Vec<i32>,
+    pub headers: HeaderColumns,
 }
 
 impl Columns {
@@ -92,6 +164,7 @@ pub fn decode_columns(buf: &[u8], opts: &ColumnOptions) -> Result<Columns, Recor
         keys: BinaryColumn::new(),
         values: BinaryColumn::new(),
         header_counts: Vec::new(),
+        headers: HeaderColumns::new(),
     };
     for batch in BatchIter::new(buf, opts.walk) {
         let batch = batch?;
@@ -105,6 +178,9 @@ pub fn decode_columns(buf: &[u8], opts: &ColumnOptions) -> Result<Columns, Recor
         c.header_counts.reserve(n);
         c.keys.reserve(n);
         c.values.reserve(n);
+        if c.headers.any() {
+            c.headers.offsets.reserve(n);
+        }
         // Values are most of a record; reserving the section size (an upper
         // bound) saves the regrowth copies of big payloads.
         c.values.data.reserve(records.section_len());
@@ -114,6 +190,7 @@ pub fn decode_columns(buf: &[u8], opts: &ColumnOptions) -> Result<Columns, Recor
             c.timestamps.push(record_timestamp(&batch.header, &r));
             c.keys.push(r.key);
             c.values.push(r.value);
+            c.headers.push(c.header_counts.len(), &r);
             c.header_counts.push(r.header_count as i32);
         }
     }
@@ -121,63 +198,5 @@ pub fn decode_columns(buf: &[u8], opts: &ColumnOptions) -> Result<Columns, Recor
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::record::builder::{BatchBuilder, BatchOptions};
-    use crate::record::compression::Compression;
-    use crate::record::records::Header;
-
-    #[test]
-    fn columns_of_mixed_batches() {
-        let mut buf = Vec::new();
-        for (base, codec) in [(0, Compression::None), (2, Compression::Zstd)] {
-            let mut b = BatchBuilder::new(BatchOptions {
-                base_offset: base,
-                compression: codec,
-                ..Default::default()
-            });
-            let hdr = [Header {
-                key: b"a",
-                value: None,
-            }];
-            b.add(5 + base, Some(b"k"), None, &hdr).unwrap();
-            b.add(7 + base, None, Some(b"value"), &[]).unwrap();
-            buf.extend(b.build().unwrap());
-        }
-        let mut ctl = BatchBuilder::new(BatchOptions {
-            base_offset: 4,
-            is_control: true,
-            ..Default::default()
-        });
-        ctl.add(0, Some(b"\0\0\0\0"), Some(b"\0\0\0\0\0\0"), &[])
-            .unwrap();
-        buf.extend(ctl.build().unwrap());
-
-        let c = decode_columns(&buf, &ColumnOptions::default()).unwrap();
-        assert_eq!(c.offsets, vec![0, 1, 2, 3]);
-        assert_eq!(c.timestamps, vec![5, 7, 7, 9]);
-        assert_eq!(c.header_counts, vec![1, 0, 1, 0]);
-        assert_eq!(c.keys.offsets, vec![0, 1, 1, 2, 2]);
-        assert_eq!(c.keys.valid, vec![1, 0, 1, 0]);
-        assert_eq!(c.values.get(1), Some(&b"value"[..]));
-        assert_eq!(c.values.get(0), None);
-
-        let all = ColumnOptions {
-            skip_control: false,
-            ..Default::default()
-        };
-        assert_eq!(decode_columns(&buf, &all).unwrap().len(), 5);
-    }
-
-    #[test]
-    fn errors_name_the_batch() {
-        let mut b = BatchBuilder::new(BatchOptions::default());
-        b.add(0, None, Some(b"v"), &[]).unwrap();
-        let one = b.build().unwrap();
-        let mut buf = [one.clone(), one].concat();
-        let n = buf.len();
-        buf[n - 1] ^= 1;
-        let err = decode_columns(&buf, &ColumnOptions::default()).unwrap_err();
-        assert!(err.to_string().starts_with("batch 1 at byte"), "{err}");
-    }
-}
+#[path = "columns_tests.rs"]
+mod tests;

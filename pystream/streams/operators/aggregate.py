@@ -10,9 +10,15 @@ update emits the groups this batch changed; append emits a window once the water
 passed its end, and needs an event-time window plus a watermark. With a watermark, groups
 of windows that ended at or before it are evicted in append and update mode, which is what
 bounds the state.
+
+After a windowed aggregation or join, an aggregation grouped by the upstream `window_start`
+and `window_end` is *window-derived* (see `chaining`): it closes a window when the watermark
+reaches its end and drops nothing as late.
 """
 
 from __future__ import annotations
+
+from functools import cached_property
 
 import numpy as np
 
@@ -21,6 +27,7 @@ from pystream.compute import windows as wkernels
 from pystream.streams.aggregates import AggregateFunction, ArgMax, Partials
 from pystream.streams.batch import Column, MicroBatch, take_column
 from pystream.streams.expressions import Expr
+from pystream.streams.operators.chaining import check_chain, windowed_upstream
 from pystream.streams.plan import BatchContext, Node, OutputMode
 from pystream.streams.windows import HoppingWindow, SessionWindow, TumblingWindow, WindowSpec
 
@@ -45,8 +52,19 @@ class Aggregate(Node):
         self.state: MicroBatch | None = None
 
     # ---- plan checks --------------------------------------------------------------------
+    @cached_property
+    def derived_window(self) -> bool:
+        """Grouped by the windows of an upstream windowed operator (see `chaining`)."""
+        names = {k.name for k in self.keys}
+        return (
+            self.window is None and {WINDOW_START, WINDOW_END} <= names and windowed_upstream(self)
+        )
+
     def check_output_mode(self, mode: str) -> None:
-        if mode == OutputMode.APPEND and (self.window is None or self.watermark is None):
+        derived = self.derived_window
+        check_chain(self, mode, derived)
+        windowed = self.window is not None or derived
+        if mode == OutputMode.APPEND and (not windowed or self.watermark is None):
             raise ValueError(
                 "append output mode on an aggregation needs an event-time window and a "
                 "watermark (with_watermark); use update or complete mode otherwise"
@@ -112,7 +130,8 @@ class Aggregate(Node):
         return out
 
     def process(self, inputs: list[MicroBatch], ctx: BatchContext) -> MicroBatch:
-        batch = self.split_late(inputs[0], ctx)
+        # a window-derived aggregation gets rows its upstream operator already filtered
+        batch = inputs[0] if self.derived_window else self.split_late(inputs[0], ctx)
         if isinstance(self.window, SessionWindow):
             merged, updated = self._merge_sessions(batch)
         else:
@@ -120,6 +139,8 @@ class Aggregate(Node):
         return self._emit(merged, updated, ctx)
 
     def _merge_groups(self, batch: MicroBatch) -> tuple[MicroBatch, np.ndarray]:
+        if not batch.columns:  # nothing came from upstream (an operator with no output)
+            return self._fold(None, self.key_names)
         batch, keys, valid = self._keyed(batch)
         names = self.key_names
         if batch.num_rows:
@@ -205,7 +226,7 @@ class Aggregate(Node):
             return self._finish(merged if merged.columns else None)
         mode = ctx.output_mode
         closed = np.zeros(merged.num_rows, bool)
-        if self.window is not None and self.watermark is not None:
+        if (self.window is not None or self.derived_window) and self.watermark is not None:
             closed = np.asarray(merged[WINDOW_END]) <= ctx.watermark
         if mode == OutputMode.COMPLETE:
             out, keep = merged, np.ones(merged.num_rows, bool)

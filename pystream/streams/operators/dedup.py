@@ -12,6 +12,7 @@ import numpy as np
 
 from pystream.compute import grouping
 from pystream.streams.batch import MicroBatch
+from pystream.streams.operators.chaining import check_chain
 from pystream.streams.plan import NO_WATERMARK, BatchContext, Node, OutputMode
 
 TS = "__first_event_time"
@@ -26,6 +27,7 @@ class Deduplicate(Node):
         self.seen: MicroBatch | None = None
 
     def check_output_mode(self, mode: str) -> None:
+        check_chain(self, mode)
         if mode == OutputMode.COMPLETE:
             raise ValueError("deduplication produces new rows only: use append or update mode")
 

@@ -22,6 +22,7 @@ from pystream.compute import grouping
 from pystream.compute.windows import hopping, tumbling_start
 from pystream.streams.batch import Column, MicroBatch, take_column
 from pystream.streams.bytes_column import BytesColumn
+from pystream.streams.operators.chaining import check_chain
 from pystream.streams.plan import NO_WATERMARK, BatchContext, Node, OutputMode, WatermarkNode
 from pystream.streams.windows import HoppingWindow, TumblingWindow, WindowSpec
 
@@ -112,6 +113,7 @@ class StreamStreamJoin(Node):
         self.right_state: MicroBatch | None = None
 
     def check_output_mode(self, mode: str) -> None:
+        check_chain(self, mode)
         if mode != OutputMode.APPEND:
             raise ValueError("stream-stream joins emit in append mode only")
         for side in self.inputs:

@@ -1,12 +1,17 @@
 """Worker processes and the pipes the driver talks to them through.
 
-Workers are forked from the driver when a query starts, so they inherit the query plan
-(user functions included) without pickling it; each then serves commands (restore state,
-run a map task, run a reduce task, purge old state) one at a time until told to stop.
-Commands and small results travel through a pipe; shuffle buckets go through files (see
-`stages.StageRunner`). A worker that fails answers with its traceback, which the driver
-raises as `WorkerError`; a worker that dies is reported the same way. Forking needs a
-POSIX system; workers are daemons, so they never outlive the driver.
+Workers are forked from the driver, so they inherit the query plan (user functions
+included) without pickling it; each serves commands one at a time until told to stop:
+restore state, run a map or reduce task, purge old state, and, when the query reads Kafka
+sources, report its consumer-group assignment, rejoin the group or commit offsets (see
+`group`). Commands and small results travel through a pipe; shuffle buckets go through
+files (see `tasks`).
+
+A worker whose code fails answers with its traceback, raised in the driver as
+`WorkerError`, which fails the query. A worker that dies (killed, out of memory) is
+reported as `WorkerLost`; the driver can `respawn` it, forked afresh with the same index,
+and run the batch again (see `execution`). Forking needs a POSIX system; workers are
+daemons, and a worker whose driver is gone exits when its pipe closes.
 """
 
 from __future__ import annotations
@@ -16,89 +21,162 @@ import traceback
 from multiprocessing.connection import Connection
 from typing import Any
 
-from pystream.streams.parallel.stages import StageRunner
+from pystream.streams.parallel.group import GroupSpec, WorkerMembership
+from pystream.streams.parallel.tasks import StageRunner
 
 
 class WorkerError(RuntimeError):
     """A worker process failed (its traceback is in the message) or died."""
 
 
-def _serve(runner: StageRunner, index: int, count: int, conn: Connection) -> None:
-    while True:
-        try:
-            command, args = conn.recv()
-        except EOFError:
-            return
-        if command == "stop":
-            conn.send(("ok", None))
-            return
-        try:
-            result: Any = None
-            if command == "map":
-                entry, event_time_max = args
-                result = runner.map(entry, event_time_max, index, count)
-            elif command == "reduce":
-                batch_id, watermark, maps = args
-                result = runner.reduce(batch_id, watermark, maps, index)
-            elif command == "restore":
-                runner.restore(args[0], index)
-            elif command == "purge":
-                runner.purge(args[0], index)
-            else:
-                raise ValueError(f"unknown worker command {command!r}")
-            conn.send(("ok", result))
-        except BaseException:
-            conn.send(("error", f"worker {index}: {traceback.format_exc()}"))
+class WorkerLost(WorkerError):
+    """Worker processes died while running a command; `lost` holds their indexes."""
+
+    def __init__(self, message: str, lost: list[int]) -> None:
+        super().__init__(message)
+        self.lost = lost
+
+
+class _Worker:
+    def __init__(self, runner: StageRunner, group: GroupSpec | None, index: int) -> None:
+        self.runner, self.group, self.index = runner, group, index
+        self._membership: WorkerMembership | None = None
+
+    @property
+    def membership(self) -> WorkerMembership:
+        if self.group is None:
+            raise ValueError("this query's sources are not shared through a consumer group")
+        if self._membership is None:
+            self._membership = WorkerMembership(self.group, self.index)
+        return self._membership
+
+    def handle(self, command: str, args: tuple[Any, ...]) -> Any:
+        runner, i = self.runner, self.index
+        if command == "map":
+            return runner.map(*args, i)
+        if command == "reduce":
+            return runner.reduce(*args, i)
+        if command == "restore":
+            return runner.restore(args[0], i)
+        if command == "purge":
+            return runner.purge(args[0], i)
+        if command == "group":
+            state = self.membership.current(args[0])
+            return state, self.membership.last_error
+        if command == "rejoin":
+            return self.membership.rejoin()
+        if command == "commit":
+            return self.membership.commit(args[0])
+        raise ValueError(f"unknown worker command {command!r}")
+
+    def close(self) -> None:
+        if self._membership is not None:
+            self._membership.close()
+
+
+def _serve(runner: StageRunner, group: GroupSpec | None, index: int, conn: Connection) -> None:
+    worker = _Worker(runner, group, index)
+    try:
+        while True:
+            try:
+                command, args = conn.recv()
+            except EOFError:
+                return
+            if command == "stop":
+                worker.close()
+                conn.send(("ok", None))
+                return
+            try:
+                conn.send(("ok", worker.handle(command, args)))
+            except BaseException:
+                conn.send(("error", f"worker {index}: {traceback.format_exc()}"))
+    finally:
+        worker.close()
 
 
 class WorkerPool:
-    def __init__(self, runner: StageRunner, count: int) -> None:
-        context = multiprocessing.get_context("fork")
-        self.count = count
-        self._conns: list[Connection] = []
-        self._procs: list[Any] = []
+    def __init__(self, runner: StageRunner, count: int, group: GroupSpec | None = None) -> None:
+        self.runner, self.count, self.group = runner, count, group
+        self._context = multiprocessing.get_context("fork")
+        self._conns: list[Connection | None] = [None] * count
+        self._procs: list[Any] = [None] * count
         for i in range(count):
-            parent, child = context.Pipe()
-            proc = context.Process(
-                target=_serve,
-                args=(runner, i, count, child),
-                name=f"stream-worker-{i}",
-                daemon=True,
-            )
-            proc.start()
-            child.close()
-            self._conns.append(parent)
-            self._procs.append(proc)
+            self._start(i)
+
+    def _start(self, i: int) -> None:
+        parent, child = self._context.Pipe()
+        proc = self._context.Process(
+            target=_serve,
+            args=(self.runner, self.group, i, child),
+            name=f"stream-worker-{i}",
+            daemon=True,
+        )
+        proc.start()
+        child.close()
+        self._conns[i], self._procs[i] = parent, proc
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for p in self._procs]
+
+    def respawn(self, lost: list[int]) -> None:
+        """Fork new workers in place of dead ones (they start with empty state)."""
+        for i in lost:
+            proc, conn = self._procs[i], self._conns[i]
+            if proc is not None:
+                if proc.is_alive():
+                    proc.kill()
+                proc.join(5)
+            if conn is not None:
+                conn.close()
+            self._start(i)
 
     def call(self, command: str, args: list[tuple[Any, ...]] | tuple[Any, ...]) -> list[Any]:
         """Send one command to every worker (the same args, or one tuple each); wait for all."""
         per_worker = args if isinstance(args, list) else [args] * self.count
+        sent: list[bool] = []
         for conn, a in zip(self._conns, per_worker, strict=True):
-            conn.send((command, a))
-        results, errors = [], []
+            try:
+                assert conn is not None
+                conn.send((command, a))
+                sent.append(True)
+            except (OSError, AssertionError):
+                sent.append(False)
+        results: list[Any] = []
+        errors: list[str] = []
+        lost: list[int] = []
         for i, conn in enumerate(self._conns):
             try:
+                if not sent[i] or conn is None:
+                    raise EOFError
                 status, value = conn.recv()
             except (EOFError, OSError):
-                status, value = "error", f"worker {i} died (exit code {self._procs[i].exitcode})"
-            if status == "ok":
-                results.append(value)
-            else:
+                lost.append(i)
+                results.append(None)
+                continue
+            results.append(value if status == "ok" else None)
+            if status != "ok":
                 errors.append(value)
         if errors:
             raise WorkerError("\n".join(errors))
+        if lost:
+            codes = [self._procs[i].exitcode if self._procs[i] else None for i in lost]
+            raise WorkerLost(f"workers {lost} died (exit codes {codes}) during {command!r}", lost)
         return results
 
     def close(self) -> None:
         for conn in self._conns:
             try:
-                conn.send(("stop", None))
-            except (OSError, BrokenPipeError):
+                if conn is not None:
+                    conn.send(("stop", None))
+            except OSError:
                 pass
-        for proc, conn in zip(self._procs, self._conns, strict=True):
-            proc.join(5)
-            if proc.is_alive():
-                proc.terminate()
-                proc.join(5)
-            conn.close()
-        self._conns, self._procs = [], []
+        for i, (proc, conn) in enumerate(zip(self._procs, self._conns, strict=True)):
+            if proc is not None:
+                proc.join(15)
+                if proc.is_alive():
+                    proc.terminate()
+                    proc.join(5)
+            if conn is not None:
+                conn.close()
+            self._conns[i] = self._procs[i] = None

@@ -6,7 +6,8 @@ every column as one JSON object). The key is a column (bytes or text as is, othe
 their text) or several columns as a JSON object; keyed records are placed on partitions
 with Kafka's murmur2 partitioner (a numba kernel over the whole key column), so they land
 where the Java client would put them. `timestamp_column` sets record timestamps (int64 ms);
-otherwise the producer stamps them.
+otherwise the producer stamps them. A `headers` column (a `HeadersColumn`, as the Kafka
+sources produce; Spark's contract) becomes the records' headers.
 
 Delivery is at-least-once: `write` returns only after every record of the batch is
 acknowledged (acks=all, idempotent producer), so a committed batch is in the topic; a batch
@@ -28,10 +29,10 @@ import numpy as np
 
 from pystream.client.cluster import Cluster
 from pystream.client.producer import Producer
-from pystream.record import Record
+from pystream.record import Header, Record
 from pystream.streams.aio import EventLoopThread
 from pystream.streams.batch import MicroBatch
-from pystream.streams.bytes_column import BytesColumn
+from pystream.streams.bytes_column import BytesColumn, HeadersColumn
 from pystream.streams.formats import ValueFormat
 from pystream.streams.sinks.base import Sink
 
@@ -41,8 +42,17 @@ def _as_bytes(batch: MicroBatch, name: str) -> list[bytes | None]:
     if isinstance(col, BytesColumn):
         values = col.to_pylist()
         return [v.encode() if isinstance(v, str) else v for v in values]
+    if isinstance(col, HeadersColumn):
+        raise TypeError(f"the headers column {name!r} cannot be a record key or value")
     mask = batch.validity(name).tolist()
     return [str(v).encode() if ok else None for v, ok in zip(col.tolist(), mask, strict=True)]
+
+
+def _headers(batch: MicroBatch) -> list[tuple[Header, ...]] | None:
+    col = batch.columns.get("headers")
+    if not isinstance(col, HeadersColumn) or not int(col.offsets[-1]):
+        return None
+    return [tuple(h) for h in col.to_pylist()]
 
 
 def _json_rows(batch: MicroBatch) -> list[bytes | None]:
@@ -106,8 +116,9 @@ class KafkaSink(Sink):
                     f"the batch has {batch.names}"
                 )
             return _as_bytes(batch, "value")
-        if self.value_format == "json":
-            return _json_rows(batch)
+        if self.value_format == "json":  # headers travel as record headers, not in the value
+            plain = [n for n in batch.names if not isinstance(batch[n], HeadersColumn)]
+            return _json_rows(batch.select(plain))
         assert isinstance(self.value_format, ValueFormat)
         encoded: BytesColumn = self.value_format.encode(batch)
         return list(encoded.to_pylist())
@@ -131,13 +142,15 @@ class KafkaSink(Sink):
         timestamps = (
             np.asarray(batch[self.timestamp_column]).tolist() if self.timestamp_column else None
         )
-        self._io.run(self._send(keys, values, timestamps), self.timeout_s)
+        headers = _headers(batch)
+        self._io.run(self._send(keys, values, timestamps, headers), self.timeout_s)
 
     async def _send(
         self,
         keys: BytesColumn | None,
         values: list[bytes | None],
         timestamps: list[int] | None,
+        headers: list[tuple[Header, ...]] | None = None,
     ) -> None:
         from pystream.compute.hashing import kafka_partition_for
 
@@ -162,7 +175,10 @@ class KafkaSink(Sink):
         sends = []
         for j, partition in enumerate(present.tolist()):
             rows = order[bounds[j] : bounds[j + 1]].tolist()
-            records = [Record(key_list[i], values[i], stamps[i]) for i in rows]
+            if headers is None:
+                records = [Record(key_list[i], values[i], stamps[i]) for i in rows]
+            else:
+                records = [Record(key_list[i], values[i], stamps[i], headers[i]) for i in rows]
             sends.append(producer.send_batch(self.topic, partition, records))
         await asyncio.gather(*sends)  # raises the first failed partition's error
 

@@ -8,7 +8,9 @@ one native call per partition chunk; no record becomes a Python object.
 
 The partitions a batch reads are fixed by its logged range, so a replay after a crash reads
 the same records. With `group_id`, committed batch ends are also committed to that consumer
-group, for lag monitoring only (the group must have no active members).
+group, for lag monitoring only (in one process: as an admin, so the group must have no
+active members). On worker processes the workers join the group (`group_id`, or a group of
+the query's own) and read the partitions it assigns them; see `streams.parallel.group`.
 
 Reads are read_uncommitted: records of aborted transactions are included, control records
 (transaction markers) are not. Records the range needs that retention already deleted fail

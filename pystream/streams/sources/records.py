@@ -1,14 +1,15 @@
 """Kafka record batches (RecordBatch v2 bytes) -> a `MicroBatch` of record columns.
 
 Shared by the Kafka topic source (bytes from Fetch responses) and the embedded-log source
-(bytes mapped from segment files). One native call (`pystream.record.decode_columns`)
-decodes a partition's chunk into columns; numpy wraps the Rust-owned buffers without
+(bytes mapped from segment files). One native call (`_native.decode_columns`) decodes a
+partition's chunk into columns, headers included; numpy wraps the Rust-owned buffers without
 copying, and the offset range is cut with a slice (offsets grow within a partition).
 
-Columns (Spark's Kafka source, minus `headers`): `key`, `value` (bytes, nullable), `topic`
-(str), `partition` (int32), `offset`, `timestamp` (int64 ms), `timestampType` (int32: 0
-CreateTime, 1 LogAppendTime; a batch attribute, spread over its records from the batch
-headers, so no per-record work).
+Columns (Spark's Kafka source): `key`, `value` (bytes, nullable), `topic` (str), `partition`
+(int32), `offset`, `timestamp` (int64 ms), `timestampType` (int32: 0 CreateTime, 1
+LogAppendTime; a batch attribute, spread over its records from the batch headers, so no
+per-record work) and `headers` (a `HeadersColumn`: per record a list of (key, value) pairs,
+values nullable; an empty list, at no cost, when the records have none).
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from pystream import record
-from pystream._native import CorruptRecordError
+from pystream import _native, record
+from pystream._native import CorruptRecordError, NativeBuffer
 from pystream.streams.batch import MicroBatch
-from pystream.streams.bytes_column import BytesColumn
+from pystream.streams.bytes_column import BytesColumn, HeadersColumn
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer
@@ -34,6 +35,7 @@ RECORD_SCHEMA = {
     "offset": "int64",
     "timestamp": "int64",
     "timestampType": "int32",
+    "headers": "headers",
 }
 
 
@@ -73,8 +75,40 @@ def scan_batches(buf: Buffer, lo: int, hi: int) -> Chunk:
     return Chunk(start, stop, next_offset, complete)
 
 
-def _binary(col: record.BinaryColumn) -> BytesColumn:
-    return BytesColumn(col.offsets, col.data, col.valid)
+@dataclass(frozen=True)
+class DecodedRecords:
+    """The columns of one native `decode_columns` call, as numpy views of Rust memory."""
+
+    offsets: np.ndarray  # int64
+    timestamps: np.ndarray  # int64
+    keys: BytesColumn
+    values: BytesColumn
+    headers: HeadersColumn
+
+
+def decode_records(buf: Buffer) -> DecodedRecords:
+    """Every record of the batches in `buf` (CRC checked), headers included, in one call."""
+    raw = _native.decode_columns(buf)
+    n = int(raw["count"])
+
+    def arr(name: str) -> np.ndarray:
+        b = raw[name]
+        assert isinstance(b, NativeBuffer)
+        return np.frombuffer(memoryview(b), dtype=b.dtype)
+
+    def binary(prefix: str, text: bool = False) -> BytesColumn:
+        valid = arr(f"{prefix}_valid").view(np.bool_) if f"{prefix}_valid" in raw else None
+        return BytesColumn(arr(f"{prefix}_offsets"), arr(f"{prefix}_data"), valid, text)
+
+    if "header_offsets" in raw:  # left out by the native call when no record has headers
+        headers = HeadersColumn(
+            arr("header_offsets"), binary("header_key", text=True), binary("header_value")
+        )
+    else:
+        headers = HeadersColumn.empty(n)
+    return DecodedRecords(
+        arr("offsets"), arr("timestamps"), binary("key"), binary("value"), headers
+    )
 
 
 def topic_column(topic: str, n: int) -> BytesColumn:
@@ -97,13 +131,13 @@ def timestamp_types(buf: Buffer, count: int) -> np.ndarray:
 
 def decode_range(buf: Buffer, topic: str, partition: int, lo: int, hi: int) -> MicroBatch:
     """Records with lo <= offset < hi from whole batches in `buf` (CRC checked)."""
-    cols = record.decode_columns(buf)
+    cols = decode_records(buf)
     types = timestamp_types(buf, len(cols.offsets))
     a = int(np.searchsorted(cols.offsets, lo, side="left"))
     b = int(np.searchsorted(cols.offsets, hi, side="left"))
-    keys, values = _binary(cols.keys), _binary(cols.values)
+    keys, values, headers = cols.keys, cols.values, cols.headers
     if b - a != len(cols.offsets):
-        keys, values = keys.slice(a, b), values.slice(a, b)
+        keys, values, headers = keys.slice(a, b), values.slice(a, b), headers.slice(a, b)
     n = b - a
     return MicroBatch(
         {
@@ -114,6 +148,7 @@ def decode_range(buf: Buffer, topic: str, partition: int, lo: int, hi: int) -> M
             "offset": cols.offsets[a:b],
             "timestamp": cols.timestamps[a:b],
             "timestampType": types[a:b],
+            "headers": headers,
         },
         num_rows=n,
     )

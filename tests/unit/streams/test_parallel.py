@@ -136,13 +136,13 @@ def test_restart_resumes_worker_state_and_keeps_the_worker_count(tmp_path: Path)
 
 
 def test_unsupported_plans_and_worker_failures_are_clear(tmp_path: Path) -> None:
-    a = Stream.from_source(source()).with_watermark("ts", "1 second")
-    b = Stream.from_source(GeneratorSource(events, SCHEMA, name="other", total=10)).with_watermark(
-        "ts", "1 second"
+    src = source()
+    counts = windowed(src).select("window_start", "window_end", "k", "n")
+    raw = Stream.from_source(src).select(
+        F.col("ts").alias("window_start"), F.col("ts").alias("window_end"), "k", "v"
     )
-    joined = a.join(b, on="k", window=F.window("ts", "1 second"))
-    with pytest.raises(ValueError, match="workers"):
-        run(joined, "append", 2, tmp_path / "j")
+    with pytest.raises(ValueError, match="before and after a stateful operator"):
+        run(counts.union(raw), "append", 2, tmp_path / "u")
 
     def boom(batch: MicroBatch) -> MicroBatch:
         raise ZeroDivisionError("bad batch function")
