@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from pystream.streams.batch import MicroBatch
-from pystream.streams.bytes_column import BytesColumn
+from pystream.streams.bytes_column import BytesColumn, HeadersColumn
 
 LOG_VERSION = "v1"
 
@@ -91,15 +91,30 @@ class BatchLog:
                 (self.path / str(i)).unlink(missing_ok=True)
 
 
+def _put_bytes(arrays: dict[str, np.ndarray], prefix: str, col: BytesColumn) -> None:
+    arrays[f"{prefix}.offsets"], arrays[f"{prefix}.data"] = col.offsets, col.data[: col.nbytes()]
+    if col.valid is not None:
+        arrays[f"{prefix}.valid"] = col.valid
+
+
+def _get_bytes(arrays: Any, prefix: str, text: bool) -> BytesColumn:
+    return BytesColumn(
+        arrays[f"{prefix}.offsets"], arrays[f"{prefix}.data"], arrays.get(f"{prefix}.valid"), text
+    )
+
+
 def _encode_table(table: MicroBatch) -> dict[str, np.ndarray]:
     arrays: dict[str, np.ndarray] = {}
     schema = []
     for i, (name, col) in enumerate(table.columns.items()):
         if isinstance(col, BytesColumn):
-            arrays[f"c{i}.offsets"], arrays[f"c{i}.data"] = col.offsets, col.data[: col.nbytes()]
-            if col.valid is not None:
-                arrays[f"c{i}.valid"] = col.valid
+            _put_bytes(arrays, f"c{i}", col)
             schema.append({"name": name, "kind": "bytes", "text": col.text})
+        elif isinstance(col, HeadersColumn):
+            arrays[f"c{i}.offsets"] = col.offsets
+            _put_bytes(arrays, f"c{i}.keys", col.keys)
+            _put_bytes(arrays, f"c{i}.values", col.values)
+            schema.append({"name": name, "kind": "headers"})
         else:
             arrays[f"c{i}.values"] = col
             if name in table.valid:
@@ -115,13 +130,17 @@ def _decode_table(arrays: Any) -> MicroBatch:
     cols: dict[str, Any] = {}
     valid: dict[str, np.ndarray] = {}
     for i, field in enumerate(meta["schema"]):
-        mask = arrays.get(f"c{i}.valid")
         if field["kind"] == "bytes":
-            cols[field["name"]] = BytesColumn(
-                arrays[f"c{i}.offsets"], arrays[f"c{i}.data"], mask, field["text"]
+            cols[field["name"]] = _get_bytes(arrays, f"c{i}", field["text"])
+        elif field["kind"] == "headers":
+            cols[field["name"]] = HeadersColumn(
+                arrays[f"c{i}.offsets"],
+                _get_bytes(arrays, f"c{i}.keys", True),
+                _get_bytes(arrays, f"c{i}.values", False),
             )
         else:
             cols[field["name"]] = arrays[f"c{i}.values"]
+            mask = arrays.get(f"c{i}.valid")
             if mask is not None:
                 valid[field["name"]] = mask
     return MicroBatch(cols, valid, num_rows=meta["rows"])

@@ -25,7 +25,7 @@ import numpy as np
 from pystream.compute import grouping
 from pystream.compute import windows as wkernels
 from pystream.streams.aggregates import AggregateFunction, ArgMax, Partials
-from pystream.streams.batch import Column, MicroBatch, take_column
+from pystream.streams.batch import Column, MicroBatch, flat_column, take_column
 from pystream.streams.expressions import Expr
 from pystream.streams.operators.chaining import check_chain, windowed_upstream
 from pystream.streams.plan import BatchContext, Node, OutputMode
@@ -144,7 +144,10 @@ class Aggregate(Node):
         batch, keys, valid = self._keyed(batch)
         names = self.key_names
         if batch.num_rows:
-            groups = grouping.factorize([keys[k] for k in names], [valid.get(k) for k in names])
+            groups = grouping.factorize(
+                [flat_column(keys[k], k, "group by") for k in names],
+                [valid.get(k) for k in names],
+            )
             key_cols = {k: take_column(keys[k], groups.first) for k in names}
             key_valid = {k: m[groups.first] for k, m in valid.items()}
             fresh = MicroBatch(
@@ -162,7 +165,10 @@ class Aggregate(Node):
                 return MicroBatch({}), np.zeros(0, bool)
             return old, np.zeros(old.num_rows, bool)
         table = fresh if old is None else MicroBatch.concat([old, fresh])
-        groups = grouping.factorize([table[k] for k in names], [table.valid.get(k) for k in names])
+        groups = grouping.factorize(
+            [flat_column(table[k], k, "group by") for k in names],
+            [table.valid.get(k) for k in names],
+        )
         merged = (
             table.select(names)
             .take(groups.first)
@@ -198,7 +204,8 @@ class Aggregate(Node):
         is_new[0 if old is None else old.num_rows :] = True
         if key_names:
             key_codes = grouping.factorize(
-                [table[k] for k in key_names], [table.valid.get(k) for k in key_names]
+                [flat_column(table[k], k, "group by") for k in key_names],
+                [table.valid.get(k) for k in key_names],
             ).codes
         else:
             key_codes = np.zeros(table.num_rows, np.int64)

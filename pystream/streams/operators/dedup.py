@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from pystream.compute import grouping
-from pystream.streams.batch import MicroBatch
+from pystream.streams.batch import MicroBatch, flat_column
 from pystream.streams.operators.chaining import check_chain
 from pystream.streams.plan import NO_WATERMARK, BatchContext, Node, OutputMode
 
@@ -50,7 +50,10 @@ class Deduplicate(Node):
             fresh = fresh.with_columns({TS: np.asarray(batch[wm.column], dtype=np.int64)})
         old_rows = 0 if self.seen is None else self.seen.num_rows
         table = fresh if self.seen is None else MicroBatch.concat([self.seen, fresh])
-        groups = grouping.factorize([table[k] for k in keys], [table.valid.get(k) for k in keys])
+        groups = grouping.factorize(
+            [flat_column(table[k], k, "deduplicate on") for k in keys],
+            [table.valid.get(k) for k in keys],
+        )
         firsts = np.sort(groups.first[groups.first >= old_rows]) - old_rows
         self.seen = table.take(np.sort(groups.first))
         ctx.count("state_rows", self.seen.num_rows)

@@ -20,8 +20,8 @@ import numpy as np
 
 from pystream.compute import grouping
 from pystream.compute.windows import hopping, tumbling_start
-from pystream.streams.batch import Column, MicroBatch, take_column
-from pystream.streams.bytes_column import BytesColumn
+from pystream.streams.batch import Column, MicroBatch, flat_column, take_column
+from pystream.streams.bytes_column import BytesColumn, HeadersColumn
 from pystream.streams.operators.chaining import check_chain
 from pystream.streams.plan import NO_WATERMARK, BatchContext, Node, OutputMode, WatermarkNode
 from pystream.streams.windows import HoppingWindow, TumblingWindow, WindowSpec
@@ -35,7 +35,9 @@ def _key_codes(
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Shared codes for the keys of both sides; rows with a null key get -1."""
     both = MicroBatch.concat([left.select(keys), right.select(keys)])
-    groups = grouping.factorize([both[k] for k in keys], [both.valid.get(k) for k in keys])
+    groups = grouping.factorize(
+        [flat_column(both[k], k, "join on") for k in keys], [both.valid.get(k) for k in keys]
+    )
     codes = groups.codes.copy()
     for k in keys:
         codes[~both.validity(k)] = -1
@@ -45,6 +47,8 @@ def _key_codes(
 def _null_column(like: Column, n: int) -> tuple[Column, np.ndarray]:
     if isinstance(like, BytesColumn):
         return BytesColumn.from_pylist([None] * n, like.text), np.zeros(n, bool)
+    if isinstance(like, HeadersColumn):
+        return HeadersColumn.empty(n), np.zeros(n, bool)
     return np.zeros(n, dtype=like.dtype), np.zeros(n, bool)
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pystream.streams.batch import Column, MicroBatch
+from pystream.streams.batch import FlatColumn, MicroBatch, flat_column
 from pystream.streams.operators.aggregate import Aggregate
 from pystream.streams.operators.dedup import Deduplicate
 from pystream.streams.operators.join import StreamStreamJoin
@@ -99,19 +99,20 @@ def split_stages(nodes: list[Node], root: Node) -> StagePlan:
     return StagePlan(root, stages)
 
 
-def shuffle_keys(op: Node, side: int, batch: MicroBatch) -> list[Column]:
+def shuffle_keys(op: Node, side: int, batch: MicroBatch) -> list[FlatColumn]:
     """The columns whose hash picks a row's shuffle partition (none: all go to partition 0)."""
     if isinstance(op, Aggregate):
-        return [expr.evaluate(batch)[0] for expr in op.keys]
+        return [flat_column(e.evaluate(batch)[0], e.name, "group by") for e in op.keys]
     if isinstance(op, Deduplicate):
-        return [batch[k] for k in (op.subset or batch.names)]
+        names = op.subset or batch.names
+        return [flat_column(batch[k], k, "deduplicate on") for k in names]
     if isinstance(op, StreamStreamJoin):
         # integers of any width hash alike (as int64); both sides must agree on the kind
-        return [batch[k] for k in op.keys]
+        return [flat_column(batch[k], k, "join on") for k in op.keys]
     raise AssertionError(f"no shuffle key for {type(op).__name__}")
 
 
-def split_buckets(batch: MicroBatch, keys: list[Column], n: int) -> list[MicroBatch]:
+def split_buckets(batch: MicroBatch, keys: list[FlatColumn], n: int) -> list[MicroBatch]:
     if n == 1 or batch.num_rows == 0 or not keys:
         return [batch] + [batch.slice(0, 0)] * (n - 1)
     from pystream.compute.hashing import partition_for

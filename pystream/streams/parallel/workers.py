@@ -17,6 +17,7 @@ daemons, and a worker whose driver is gone exits when its pipe closes.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import traceback
 from multiprocessing.connection import Connection
 from typing import Any
@@ -53,9 +54,11 @@ class _Worker:
     def handle(self, command: str, args: tuple[Any, ...]) -> Any:
         runner, i = self.runner, self.index
         if command == "map":
-            return runner.map(*args, i)
+            entry, assignment, event_time_max = args
+            return runner.map(entry, assignment, event_time_max, i)
         if command == "reduce":
-            return runner.reduce(*args, i)
+            stage, batch_id, watermark, producers, event_time_max = args
+            return runner.reduce(stage, batch_id, watermark, producers, event_time_max, i)
         if command == "restore":
             return runner.restore(args[0], i)
         if command == "purge":
@@ -74,11 +77,25 @@ class _Worker:
             self._membership.close()
 
 
-def _serve(runner: StageRunner, group: GroupSpec | None, index: int, conn: Connection) -> None:
+def _serve(
+    runner: StageRunner,
+    group: GroupSpec | None,
+    index: int,
+    conn: Connection,
+    inherited: list[Connection],
+    driver: int,
+) -> None:
+    # A forked child holds copies of the driver's pipe ends (its own and earlier workers'):
+    # closed here, so that a worker sees end-of-file as soon as its driver is gone.
+    for other in inherited:
+        other.close()
     worker = _Worker(runner, group, index)
     try:
         while True:
             try:
+                while not conn.poll(1.0):
+                    if os.getppid() != driver:  # the driver died: nobody will ask again
+                        return
                 command, args = conn.recv()
             except EOFError:
                 return
@@ -105,9 +122,10 @@ class WorkerPool:
 
     def _start(self, i: int) -> None:
         parent, child = self._context.Pipe()
+        inherited = [c for c in self._conns if c is not None] + [parent]
         proc = self._context.Process(
             target=_serve,
-            args=(self.runner, self.group, i, child),
+            args=(self.runner, self.group, i, child, inherited, os.getpid()),
             name=f"stream-worker-{i}",
             daemon=True,
         )
