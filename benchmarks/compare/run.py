@@ -1,4 +1,4 @@
-"""Start each peer, run the same workloads against it, measure the machine, write the report.
+"""Start the peers, run the same workloads against each in turn, measure the machine, report.
 
 Usage (from the repository root, in the venv):
 
@@ -22,6 +22,7 @@ import shutil
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -82,9 +83,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         console.rule("physical limits")
         results["limits"] = measure_limits(mode, work_root, console)
-        for name in args.peers:
-            console.rule(name)
-            results["peers"][name] = run_peer(PEERS[name](), mode, work_root / name, console)
+        console.rule("peers: " + ", ".join(args.peers))
+        results["peers"], running = start_peers(
+            [PEERS[name]() for name in args.peers], work_root, console
+        )
+        try:
+            run_interleaved(running, mode, console)
+        finally:
+            for r in running:
+                r.peer.stop()
     finally:
         if not args.keep:
             shutil.rmtree(work_root, ignore_errors=True)
@@ -169,99 +176,125 @@ def measure_limits(mode: Mode, work_root: Path, console: Console) -> dict[str, A
     }
 
 
-def run_peer(peer: Peer, mode: Mode, work_dir: Path, console: Console) -> dict[str, Any]:
-    entry: dict[str, Any] = {"describe": peer.describe(), "errors": []}
-    started = time.monotonic()
-    try:
-        bootstrap = peer.start(work_dir)
-    except PeerNotStarted as exc:
-        console.print(f"[red]{peer.name}: not started: {exc}")
-        peer.stop()
-        return {**entry, "status": "not started", "reason": str(exc)}
-    entry.update(status="ok", bootstrap=bootstrap, start_s=time.monotonic() - started)
-    entry["load_average_start"] = os.getloadavg()
-    try:
+@dataclass
+class Running:
+    """A started peer: its result entry, bootstrap address and process id."""
+
+    peer: Peer
+    entry: dict[str, Any]
+    bootstrap: str
+    pid: int | None
+
+
+def start_peers(
+    peers: list[Peer], work_root: Path, console: Console
+) -> tuple[dict[str, dict[str, Any]], list[Running]]:
+    """Start every peer; the ones that cannot start are reported, never skipped silently."""
+    entries: dict[str, dict[str, Any]] = {}
+    running: list[Running] = []
+    for peer in peers:
+        entry: dict[str, Any] = {"describe": peer.describe(), "errors": []}
+        entries[peer.name] = entry
+        started = time.monotonic()
+        try:
+            bootstrap = peer.start(work_root / peer.name)
+        except PeerNotStarted as exc:
+            console.print(f"[red]{peer.name}: not started: {exc}")
+            peer.stop()
+            entry.update(status="not started", reason=str(exc))
+            continue
+        entry.update(status="ok", bootstrap=bootstrap, start_s=time.monotonic() - started)
         entry["describe"] = peer.describe()
         pid = peer.process.pid if peer.process is not None else None
-        run_workloads(peer.name, bootstrap, mode, entry, console, pid)
-        entry["load_average_end"] = os.getloadavg()
-    finally:
-        peer.stop()
-    return entry
+        running.append(Running(peer, entry, bootstrap, pid))
+    return entries, running
 
 
-def run_workloads(
-    name: str,
-    bootstrap: str,
-    mode: Mode,
-    entry: dict[str, Any],
-    console: Console,
-    pid: int | None = None,
-) -> None:
+def run_interleaved(running: list[Running], mode: Mode, console: Console) -> None:
+    """Every workload, repeat by repeat, on each peer in turn.
+
+    All peers run at once and take turns per run, so whatever else the shared
+    machine does (and the page cache's dirty data) falls on every peer alike
+    instead of on whichever peer happened to run last.
+    """
+    for r in running:
+        r.entry["load_average_start"] = os.getloadavg()
+        _attempt(
+            r.entry,
+            console,
+            f"{r.peer.name} warm-up",
+            lambda b=r.bootstrap: run_produce(_produce(b, "warmup", mode)),
+            r.pid,
+        )
     cases = produce_cases()
     consumed = {c.source_key for c in consume_cases()}
-    # A discarded warm-up run: JIT compilation and first-segment creation are not the subject.
-    _attempt(
-        entry, console, "warm-up", lambda: run_produce(_produce(bootstrap, "warmup", mode)), pid
-    )
-    produce: dict[str, Any] = {c.key: {"label": c.label, "runs": []} for c in cases}
+    produce = {r.peer.name: {c.key: {"label": c.label, "runs": []} for c in cases} for r in running}
     for rep in range(mode.repeats):
         for case in cases:
-            workload = _produce(
-                bootstrap,
-                f"bench-{case.key}-r{rep}",
-                mode,
-                partitions=case.partitions,
-                acks=case.acks,
-                num_producers=case.producers,
-                client=case.client,
-            )
-            label = f"{name} {case.label} (run {rep + 1}/{mode.repeats})"
-            result = _attempt(
-                entry, console, label, lambda w=workload: run_produce(w, console), pid
-            )
-            if result is not None:
-                produce[case.key]["runs"].append(result.to_dict())
-            if rep > 0 or case.key not in consumed:
-                # Only the first single-producer topics are read back; an in-memory peer
-                # would otherwise hold every run's records.
-                delete_topic(bootstrap, workload.topic)
-    entry["produce"] = {key: summarize(value) for key, value in produce.items()}
+            for r in running:
+                workload = _produce(
+                    r.bootstrap,
+                    f"bench-{case.key}-r{rep}",
+                    mode,
+                    partitions=case.partitions,
+                    acks=case.acks,
+                    num_producers=case.producers,
+                    client=case.client,
+                )
+                label = f"{r.peer.name} {case.label} (run {rep + 1}/{mode.repeats})"
+                result = _attempt(
+                    r.entry, console, label, lambda w=workload: run_produce(w, console), r.pid
+                )
+                if result is not None:
+                    produce[r.peer.name][case.key]["runs"].append(result.to_dict())
+                if rep > 0 or case.key not in consumed:
+                    # Only the first single-producer topics are read back; an in-memory
+                    # peer would otherwise hold every run's records.
+                    delete_topic(r.bootstrap, workload.topic)
+    for r in running:
+        r.entry["produce"] = {k: summarize(v) for k, v in produce[r.peer.name].items()}
 
-    consume: dict[str, Any] = {c.key: {"label": c.label, "runs": []} for c in consume_cases()}
+    ccases = consume_cases()
+    consume = {
+        r.peer.name: {c.key: {"label": c.label, "runs": []} for c in ccases} for r in running
+    }
     for rep in range(mode.repeats):
-        for ccase in consume_cases():
-            workload = ConsumeWorkload(
-                bootstrap,
-                f"bench-{ccase.source_key}-r0",
-                mode.produce_records,
-                num_consumers=ccase.consumers,
-                offset_slices=ccase.consumers > 1,
-                reader=ccase.reader,
-            )
-            label = f"{name} consume {ccase.label} (run {rep + 1}/{mode.repeats})"
-            result = _attempt(
-                entry, console, label, lambda w=workload: run_consume(w, console), pid
-            )
-            if result is not None:
-                consume[ccase.key]["runs"].append(result.to_dict())
-    entry["consume"] = {key: summarize(value) for key, value in consume.items()}
+        for ccase in ccases:
+            for r in running:
+                cworkload = ConsumeWorkload(
+                    r.bootstrap,
+                    f"bench-{ccase.source_key}-r0",
+                    mode.produce_records,
+                    num_consumers=ccase.consumers,
+                    offset_slices=ccase.consumers > 1,
+                    reader=ccase.reader,
+                )
+                label = f"{r.peer.name} consume {ccase.label} (run {rep + 1}/{mode.repeats})"
+                result = _attempt(
+                    r.entry, console, label, lambda w=cworkload: run_consume(w, console), r.pid
+                )
+                if result is not None:
+                    consume[r.peer.name][ccase.key]["runs"].append(result.to_dict())
+    for r in running:
+        r.entry["consume"] = {k: summarize(v) for k, v in consume[r.peer.name].items()}
 
-    e2e = EndToEndWorkload(
-        _produce(
-            bootstrap,
-            "bench-e2e",
-            mode,
-            num_records=mode.e2e_rate * mode.e2e_seconds,
-            throughput=mode.e2e_rate,
-            acks="all",
-            client="python",  # the end-to-end tool stamps send times from Python
+    for r in running:
+        e2e = EndToEndWorkload(
+            _produce(
+                r.bootstrap,
+                "bench-e2e",
+                mode,
+                num_records=mode.e2e_rate * mode.e2e_seconds,
+                throughput=mode.e2e_rate,
+                acks="all",
+                client="python",  # the end-to-end tool stamps send times from Python
+            )
         )
-    )
-    label = f"{name} end-to-end at {mode.e2e_rate} records/s"
-    result = _attempt(entry, console, label, lambda: run_e2e(e2e, console), pid)
-    entry["e2e"] = result.to_dict() if result is not None else None
-    entry["java_producer"] = java_cross_check(bootstrap, mode, console)
+        label = f"{r.peer.name} end-to-end at {mode.e2e_rate} records/s"
+        result = _attempt(r.entry, console, label, lambda w=e2e: run_e2e(w, console), r.pid)
+        r.entry["e2e"] = result.to_dict() if result is not None else None
+        r.entry["java_producer"] = java_cross_check(r.bootstrap, mode, console)
+        r.entry["load_average_end"] = os.getloadavg()
 
 
 def java_cross_check(bootstrap: str, mode: Mode, console: Console) -> dict[str, Any]:
