@@ -140,6 +140,8 @@ class Producer:
         current = _Pending()
         for rec in records:
             size = len(rec.value or b"") + len(rec.key or b"") + 16
+            if rec.headers:
+                size += sum(len(k) + len(v or b"") + 2 for k, v in rec.headers)
             if current.records and current.size + size > self.batch_size:
                 chunks.append(current)
                 current = _Pending()

@@ -2,7 +2,8 @@
 
 - `RawFormat`: the bytes as they are, or as UTF-8 text (`text=True`).
 - `JsonFormat(schema)`: one JSON object per value, fields picked by a schema of numpy dtypes
-  / "str" / "bytes"; missing or mistyped fields become nulls. `mode="failfast"` raises on a
+  / "str" / "bytes"; missing or mistyped fields (and integers out of the dtype's range)
+  become nulls. `mode="failfast"` raises on a
   value that is not a JSON object; `mode="permissive"` (Spark's default) keeps the row with
   null fields and the raw value in `_corrupt_record`.
 - `FixedLayout(dtype)`: every value is exactly one record of a numpy structured dtype, so a
@@ -67,13 +68,13 @@ class JsonFormat(ValueFormat):
         except ValueError:
             pass
         objs, ok = [], []
-        for v in texts:
+        for v, r in zip(texts, raw, strict=True):
             try:
                 obj = json.loads(v)
             except ValueError:
                 obj = None
             objs.append(obj)
-            ok.append(isinstance(obj, dict) or v == b"null")
+            ok.append(isinstance(obj, dict) or r is None)  # the text "null" is no object
         return objs, ok
 
     def decode(self, values: BytesColumn, num_rows: int) -> MicroBatch:
@@ -104,6 +105,10 @@ class JsonFormat(ValueFormat):
                 ],
                 dtype=bool,
             )
+            if dtype.kind in "iu":  # an integer the dtype cannot hold is null, not an error
+                lo, hi = int(np.iinfo(dtype).min), int(np.iinfo(dtype).max)
+                fits = [isinstance(v, int) and lo <= v <= hi for v in picked]
+                mask &= np.array(fits, dtype=np.bool_)
             filler = False if dtype.kind == "b" else 0
             cols[name] = np.array(
                 [v if m else filler for v, m in zip(picked, mask, strict=True)], dtype=dtype

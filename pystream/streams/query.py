@@ -52,6 +52,10 @@ class StreamingQuery:
         sink = self._execution.sink
         try:
             sink.open(self._execution.checkpoint.path)
+            for source in self._execution.sources.values():
+                open_source = getattr(source, "open", None)  # e.g. the file source's file log
+                if open_source is not None:
+                    open_source(self._execution.checkpoint.path)
             self._execution.run()
         except BaseException as exc:
             self._error = exc

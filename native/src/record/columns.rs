@@ -14,8 +14,9 @@
 //! range `headers.offsets[i]..headers.offsets[i + 1]` (n+1 entries) into
 //! one flat header array whose keys and values are binary columns like the
 //! above (keys never null, values nullable as Kafka allows). They are
-//! filled in the same pass over the records; until the first header the
-//! ranges are not materialised, so header-less batches cost nothing more.
+//! filled in the same pass over the records. Nothing is allocated before
+//! the first header, and when no record has one every header vector stays
+//! empty, so header-less batches cost one branch per record.
 
 use super::batches::{record_offset, record_timestamp, BatchIter, BatchRecords, WalkOptions};
 use super::compression::DEFAULT_MAX_DECOMPRESSED;
@@ -77,9 +78,8 @@ impl BinaryColumn {
 /// Every record's headers: record `i` owns headers
 /// `offsets[i]..offsets[i + 1]`; header `j` has key
 /// `key_data[key_offsets[j]..key_offsets[j + 1]]` (never null) and value
-/// `values.get(j)`. `offsets` stays empty while no record has a header
-/// (every range empty), so batches without headers pay one branch per
-/// record and no allocation.
+/// `values.get(j)`. Every vector stays empty (unallocated) while no record
+/// has a header, so batches without headers pay one branch per record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeaderColumns {
     pub offsets: Vec<i64>,
@@ -92,9 +92,13 @@ impl HeaderColumns {
     fn new() -> Self {
         HeaderColumns {
             offsets: Vec::new(),
-            key_offsets: vec![0],
+            key_offsets: Vec::new(),
             key_data: Vec::new(),
-            values: BinaryColumn::new(),
+            values: BinaryColumn {
+                offsets: Vec::new(),
+                data: Vec::new(),
+                valid: Vec::new(),
+            },
         }
     }
     /// Appends the headers of record `index` (records come in order).
@@ -104,7 +108,10 @@ impl HeaderColumns {
             if r.header_count == 0 {
                 return;
             }
+            // the first header: every earlier record had none
             self.offsets.resize(index + 1, 0);
+            self.key_offsets.push(0);
+            self.values.offsets.push(0);
         }
         for h in r.headers() {
             self.key_data.extend_from_slice(h.key);

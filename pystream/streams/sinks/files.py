@@ -26,7 +26,12 @@ FORMATS = ("json", "csv", "parquet")
 
 
 def _jsonable(value: Any) -> Any:
-    return value.decode("utf-8", "backslashreplace") if isinstance(value, bytes) else value
+    """bytes as text (undecodable bytes escaped); lists and tuples (headers) element-wise."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "backslashreplace")
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
 
 
 def json_lines(batch: MicroBatch) -> bytes:

@@ -102,3 +102,11 @@ def test_console_sink_prints_a_table(capsys: pytest.CaptureFixture[str]) -> None
     ConsoleSink(num_rows=1, console=console).write(batch(("a", 1), ("b", 2)), 7, "append")
     out = capsys.readouterr().out
     assert "Batch: 7" in out and "only showing the first 1 rows" in out
+
+
+def test_json_values_recurse_into_lists_of_header_pairs() -> None:
+    from pystream.streams.sinks.files import _jsonable
+
+    headers = [("trace", b"\xffab"), ("empty", None)]
+    assert _jsonable(headers) == [["trace", "\\xffab"], ["empty", None]]
+    assert _jsonable(b"\xff") == "\\xff"
