@@ -313,6 +313,7 @@ class PartitionLog:
         *,
         now_ms: int | None = None,
         flush: bool = True,
+        detach: bool = False,
     ) -> LogAppendInfo: ...
     def read(
         self, start_offset: int, max_bytes: int, max_offset: int | None = None

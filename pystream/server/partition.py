@@ -14,6 +14,7 @@ serialized without a lock.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from dataclasses import dataclass
@@ -28,6 +29,10 @@ from pystream.server.producer_state import ProducerStateManager
 from pystream.storage import PartitionLog
 
 log = logging.getLogger(__name__)
+
+# Appends of at least this many bytes are written on a worker thread by
+# `append_async` (smaller ones inline: the thread hop would cost more).
+OFFLOOP_APPEND_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +65,7 @@ class Partition:
         self.producers = ProducerStateManager(path)
         self._waiters: set[asyncio.Future[None]] = set()
         self._snapshot_offset = -1
+        self._append_lock = asyncio.Lock()
         self._flushing: asyncio.Future[None] | None = None
         self._flush_next: int | None = None  # a flush asked for while one runs (-1: all)
 
@@ -95,6 +101,48 @@ class Partition:
 
     # ---- append ----
     def append(self, records: memoryview | bytes | None) -> AppendResult:
+        """Validates and appends on the calling thread (internal writers, tools, tests)."""
+        prepared = self._prepare(records)
+        if isinstance(prepared, AppendResult):
+            return prepared
+        buf, info, now = prepared
+        appended = self.log.append(
+            buf, info.last_offset, info.max_timestamp, info.offset_of_max_timestamp, flush=False
+        )
+        return self._complete(appended, info, now)
+
+    async def append_async(self, records: memoryview | bytes | None) -> AppendResult:
+        """The produce path: appends one at a time per partition; a large payload is
+        written on a worker thread, so the event loop keeps receiving requests while
+        the kernel takes its time (a `pwrite` throttled by dirty-page writeback can
+        block for milliseconds)."""
+        async with self._append_lock:
+            prepared = self._prepare(records)
+            if isinstance(prepared, AppendResult):
+                return prepared
+            buf, info, now = prepared
+            if len(buf) < OFFLOOP_APPEND_BYTES or self.topic.startswith("__"):
+                appended = self.log.append(
+                    buf, info.last_offset, info.max_timestamp, info.offset_of_max_timestamp,
+                    flush=False,
+                )  # fmt: skip
+            else:
+                append = functools.partial(
+                    self.log.append,
+                    buf,
+                    info.last_offset,
+                    info.max_timestamp,
+                    info.offset_of_max_timestamp,
+                    flush=False,
+                    detach=True,
+                )
+                appended = await asyncio.get_running_loop().run_in_executor(None, append)
+            return self._complete(appended, info, now)
+
+    def _prepare(
+        self, records: memoryview | bytes | None
+    ) -> AppendResult | tuple[memoryview | bytearray, Any, int]:
+        """Checks, dedupes, validates and stamps: an error/duplicate result, or what to write."""
         if records is None or len(records) == 0:
             return AppendResult(ErrorCode.CORRUPT_MESSAGE, message="empty record set")
         try:
@@ -142,9 +190,9 @@ class Partition:
             return AppendResult(ErrorCode.INVALID_RECORD, message=str(e))
         except _native.CorruptRecordError as e:
             return AppendResult(ErrorCode.CORRUPT_MESSAGE, message=str(e))
-        appended = self.log.append(
-            buf, info.last_offset, info.max_timestamp, info.offset_of_max_timestamp, flush=False
-        )
+        return buf, info, now
+
+    def _complete(self, appended: Any, info: Any, now: int) -> AppendResult:
         if appended.flush_up_to is not None:
             self._flush_in_background(appended.flush_up_to)
         for a in info.batches:

@@ -105,14 +105,17 @@ class PartitionLog:
         offset_of_max_timestamp: int | None = None,
         *,
         flush: bool = True,
+        detach: bool = False,
     ) -> _native.LogAppendInfo:
         """Appends validated, offset-assigned batches (see `_native`).
 
         A roll (or `flush.messages`) fsyncs before returning; with
         `flush=False` the caller does it, up to `info.flush_up_to` (-1: all).
+        `detach=True` writes without the GIL (for callers on a worker thread;
+        the buffer must not change meanwhile).
         """
         return self.native.append(
-            data, last_offset, max_timestamp, offset_of_max_timestamp, flush=flush
+            data, last_offset, max_timestamp, offset_of_max_timestamp, flush=flush, detach=detach
         )
 
     def read(

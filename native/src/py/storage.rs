@@ -184,8 +184,12 @@ impl PyPartitionLog {
     /// fsync before returning (without the GIL), unless `flush=False`: then
     /// the caller flushes up to `flush_up_to` itself (the broker does it off
     /// its event loop, as Kafka flushes a rolled segment in the background).
+    /// With `detach=True` the write itself runs without the GIL, so a
+    /// caller on a worker thread does not hold up the event loop while the
+    /// kernel throttles the write; the caller must not modify the buffer
+    /// meanwhile (its export already pins it: a bytearray cannot be resized).
     #[pyo3(signature = (data, last_offset=None, max_timestamp=None, offset_of_max_timestamp=None,
-        *, now_ms=None, flush=true))]
+        *, now_ms=None, flush=true, detach=false))]
     #[allow(clippy::too_many_arguments)]
     fn append(
         &self,
@@ -196,6 +200,7 @@ impl PyPartitionLog {
         offset_of_max_timestamp: Option<i64>,
         now_ms: Option<i64>,
         flush: bool,
+        detach: bool,
     ) -> PyResult<PyLogAppendInfo> {
         let _ = (max_timestamp, offset_of_max_timestamp);
         let ptr = data
@@ -205,16 +210,20 @@ impl PyPartitionLog {
         // is after every use below.
         let bytes: &[u8] = unsafe { ptr.as_ref() };
         let now = now_ms.unwrap_or_else(wall_clock_ms);
-        let info = match self.log.try_write() {
-            Ok(mut g) => g.append(bytes, last_offset, now).map_err(storage_err)?,
-            Err(TryLockError::WouldBlock) => {
-                // Without the GIL another thread could resize a writable
-                // buffer: copy those first.
-                let owned = (!data.readonly()).then(|| bytes.to_vec());
-                let slice = owned.as_deref().unwrap_or(bytes);
-                self.with_write_detached(py, |l| l.append(slice, last_offset, now))?
+        let info = if detach {
+            self.with_write_detached(py, |l| l.append(bytes, last_offset, now))?
+        } else {
+            match self.log.try_write() {
+                Ok(mut g) => g.append(bytes, last_offset, now).map_err(storage_err)?,
+                Err(TryLockError::WouldBlock) => {
+                    // Without the GIL another thread could resize a writable
+                    // buffer: copy those first.
+                    let owned = (!data.readonly()).then(|| bytes.to_vec());
+                    let slice = owned.as_deref().unwrap_or(bytes);
+                    self.with_write_detached(py, |l| l.append(slice, last_offset, now))?
+                }
+                Err(TryLockError::Poisoned(_)) => return Err(storage_err(poisoned(&self.dir))),
             }
-            Err(TryLockError::Poisoned(_)) => return Err(storage_err(poisoned(&self.dir))),
         };
         if flush && info.flush_needed {
             self.flush_to(py, None)?;

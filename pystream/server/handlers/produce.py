@@ -42,7 +42,7 @@ async def handle(ctx: RequestContext, request: ProduceRequest) -> ProduceRespons
             if partition is None:
                 parts.append(_error(pdata.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION))
                 continue
-            result = partition.append(pdata.records)  # type: ignore[arg-type]  # decoded: memoryview
+            result = await partition.append_async(pdata.records)  # type: ignore[arg-type]
             parts.append(
                 PartResp(
                     index=pdata.index,
