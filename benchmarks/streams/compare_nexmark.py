@@ -76,7 +76,11 @@ def run_pystream(query: str, events: int, *, keep: bool = False) -> dict[str, An
     stream.write_stream.output_mode(mode).trigger(Trigger.available_now()).sink(
         ForeachBatchSink(sink)
     ).run()
-    out = {"seconds": time.perf_counter() - t0, "cpu": time.process_time() - c0, "rows": count[0]}
+    out: dict[str, Any] = {
+        "seconds": time.perf_counter() - t0,
+        "cpu": time.process_time() - c0,
+        "rows": count[0],
+    }
     if keep:
         out["result"] = rows_of.canonical(query, (r for b in batches for r in b.to_pylist()))
     return out
@@ -123,6 +127,11 @@ class Report:
 
     def __init__(self, queries: list[str]) -> None:
         self.results: dict[str, dict[str, Any]] = {q: {} for q in queries}
+        self.skipped: dict[str, str] = {}
+
+    def skip(self, engine: str, reason: str) -> None:
+        self.skipped[engine] = reason
+        print(f"skipping {engine}: {reason}", file=sys.stderr, flush=True)
 
     def record(
         self, query: str, engine: str, events: int, res: dict[str, Any], check: Any = None
@@ -203,11 +212,15 @@ def run_quix(args: argparse.Namespace, report: Report) -> None:
         bootstrap = peer.start(Path(tmp))
         nexmark_quix.load_topics(bootstrap, rows_of.bid_tuples(n), rows_of.person_auction_tuples(n))
         for q in args.queries:
-            res = median_of(args.runs, lambda q=q: nexmark_quix.run_pystream(q, bootstrap))
+            res = median_of(args.runs, functools.partial(nexmark_quix.run_pystream, q, bootstrap))
             report.record(
                 q, "pystream-kafka", n, res, verify("pystream-kafka", q, n, res["result"])
             )
-            res = nexmark_quix.run_quix(q, bootstrap, rows_of.input_records(q, n), Path(tmp))
+            try:
+                res = nexmark_quix.run_quix(q, bootstrap, rows_of.input_records(q, n), Path(tmp))
+            except RuntimeError as exc:  # one failed query must not lose the others
+                report.skip(f"quix {q}", f"failed: {exc}")
+                continue
             report.record(q, "quix", n, res, verify("quix", q, n, res["result"]))
 
 
@@ -253,43 +266,61 @@ def main() -> None:
             q,
             "pystream",
             args.events,
-            median_of(args.runs, lambda q=q: run_pystream(q, args.events)),
+            median_of(args.runs, functools.partial(run_pystream, q, args.events)),
         )
     runners = {"bytewax": run_bytewax, "pyspark": run_pyspark, "quix": run_quix}
     modules = {"bytewax": "bytewax", "pyspark": "pyspark", "quix": "quixstreams"}
     for name, runner in runners.items():
         if name in args.skip:
-            print(f"skipping {name}: --skip {name}", file=sys.stderr)
+            report.skip(name, f"--skip {name}")
         elif importlib.util.find_spec(modules[name]) is None:
-            print(
-                f"skipping {name}: {modules[name]} is not installed (the bench extra)",
-                file=sys.stderr,
-            )
+            report.skip(name, f"{modules[name]} is not installed (the bench extra)")
         else:
-            runner(args, report)
-    report.ratios()
-    ended = {"time": time.strftime("%Y-%m-%d %H:%M:%S"), "loadavg": _loadavg()}
-    args.out.mkdir(parents=True, exist_ok=True)
-    doc = {
-        "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-        "started": started,
-        "ended": ended,
-        "results": report.results,
-    }
-    (args.out / "streams_nexmark.json").write_text(json.dumps(doc, indent=2) + "\n")
-    plot(report.results, args.out / "streams_nexmark.png")
+            try:
+                runner(args, report)
+            except Exception as exc:  # a peer that fails must not lose the others' figures
+                report.skip(name, f"failed: {exc!r}")
+        save(args, report, started)  # after every engine, so a failure keeps what ran
     differ = [
         f"{q} {e}" for q, per in report.results.items() for e, r in per.items()
         if not r.get("verified", {"equal": True})["equal"]
     ]  # fmt: skip
+    if differ:
+        print(f"results differ from pystream's: {', '.join(differ)}", file=sys.stderr)
+        sys.exit(1)
+
+
+def save(args: argparse.Namespace, report: Report, started: dict[str, Any]) -> None:
+    report.ratios()
+    ended = {"time": time.strftime("%Y-%m-%d %H:%M:%S"), "loadavg": _loadavg()}
+    args.out.mkdir(parents=True, exist_ok=True)
+    doc = {
+        "versions": _versions(),
+        "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+        "started": started,
+        "ended": ended,
+        "skipped": report.skipped,
+        "results": report.results,
+    }
+    (args.out / "streams_nexmark.json").write_text(json.dumps(doc, indent=2) + "\n")
+    plot(report.results, args.out / "streams_nexmark.png")
     print(
         f"wrote {args.out / 'streams_nexmark.json'} and .png; load {started['loadavg']} -> "
         f"{ended['loadavg']}",
         file=sys.stderr,
     )
-    if differ:
-        print(f"results differ from pystream's: {', '.join(differ)}", file=sys.stderr)
-        sys.exit(1)
+
+
+def _versions() -> dict[str, str | None]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out: dict[str, str | None] = {"python": sys.version.split()[0]}
+    for dist in ("pystream", "numpy", "bytewax", "pyspark", "quixstreams", "confluent-kafka"):
+        try:
+            out[dist] = version(dist)
+        except PackageNotFoundError:
+            out[dist] = None
+    return out
 
 
 def _loadavg() -> list[float]:
