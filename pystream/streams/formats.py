@@ -56,6 +56,19 @@ class JsonFormat(ValueFormat):
             raise ValueError("mode must be 'permissive' or 'failfast'")
         self.schema, self.mode = dict(schema), mode
 
+    def _decode_arrow(self, values: BytesColumn, num_rows: int) -> MicroBatch | None:
+        """pyarrow's native JSON reader over the values joined by newlines, when pyarrow is
+        installed and every value is a one-line object whose fields have the schema's types;
+        None sends the batch down the per-value path (which applies the null rules)."""
+        if num_rows == 0 or values.valid is not None:
+            return None
+        from pystream.streams.sources.file_formats import json_arrow
+
+        data = values.data[: int(values.offsets[-1])]
+        lines = np.insert(data, values.offsets[1:], 10)  # b"\n" after every value
+        batch = json_arrow(lines, self.schema)
+        return batch if batch is not None and batch.num_rows == num_rows else None
+
     def _parse(self, values: BytesColumn) -> tuple[list[Any], list[bool]]:
         raw = values.to_pylist()
         texts = [b"null" if v is None else v for v in raw]
@@ -78,6 +91,9 @@ class JsonFormat(ValueFormat):
         return objs, ok
 
     def decode(self, values: BytesColumn, num_rows: int) -> MicroBatch:
+        fast = self._decode_arrow(values, num_rows)
+        if fast is not None:
+            return fast
         objs, ok = self._parse(values)
         if not all(ok):
             bad = ok.index(False)

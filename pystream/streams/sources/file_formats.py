@@ -143,7 +143,7 @@ def read_json(
     fields = {k: v for k, v in schema.items() if k != CORRUPT_RECORD}
     parts, origins = [], []
     for i, (path, data) in enumerate(files):
-        batch = _json_arrow(data, fields) if use_arrow else None
+        batch = json_arrow(data, fields) if use_arrow else None
         if batch is not None and CORRUPT_RECORD in schema:
             none = BytesColumn.from_pylist([None] * batch.num_rows, text=True)
             batch = batch.with_columns({CORRUPT_RECORD: none}).select(schema)
@@ -156,7 +156,9 @@ def read_json(
     return MicroBatch.concat(parts), np.concatenate(origins)
 
 
-def _json_arrow(data: np.ndarray, fields: Mapping[str, str]) -> MicroBatch | None:
+def json_arrow(data: np.ndarray, fields: Mapping[str, str]) -> MicroBatch | None:
+    """JSON lines through pyarrow (explicit schema); None when pyarrow is missing, a line
+    does not fit the schema, or lines and rows do not match one to one."""
     try:
         import pyarrow as pa
         from pyarrow import json as pajson

@@ -403,11 +403,11 @@ def test_clean_json_takes_the_pyarrow_path_and_odd_files_do_not() -> None:
     pytest.importorskip("pyarrow")
     fields = {"id": "int64", "tag": "bytes"}
     clean = np.frombuffer(b'{"id": 1, "tag": "a"}\n\n{"id": 2}\n', np.uint8)
-    fast = ff._json_arrow(clean, fields)
+    fast = ff.json_arrow(clean, fields)
     assert fast is not None
     assert fast.to_pylist() == [{"id": 1, "tag": b"a"}, {"id": 2, "tag": None}]
     for odd in (b'{"id": 1}{"id": 2}\n', b'{"id": 1.5}\n', b'{"id": 1, "id": 2}\n'):
-        assert ff._json_arrow(np.frombuffer(odd, np.uint8), fields) is None
+        assert ff.json_arrow(np.frombuffer(odd, np.uint8), fields) is None
 
 
 @pytest.mark.parametrize("use_arrow", [True, False], ids=["pyarrow", "python"])

@@ -1,5 +1,7 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pystream.streams.bytes_column import BytesColumn
 from pystream.streams.formats import FixedLayout, FormatError, JsonFormat, RawFormat
@@ -58,3 +60,35 @@ def test_fixed_layout_rejects_wrong_sizes() -> None:
 def test_raw_text() -> None:
     out = RawFormat("line", text=True).decode(BytesColumn.from_pylist([b"hi", None]), 2)
     assert out.to_pylist() == [{"line": "hi"}, {"line": None}]
+
+
+@settings(deadline=None, max_examples=60)
+@given(
+    rows=st.lists(
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "a": st.one_of(st.integers(-(2**70), 2**70), st.floats(allow_nan=False), st.none()),
+                "b": st.one_of(st.text(max_size=5), st.integers(), st.none()),
+                "c": st.one_of(st.booleans(), st.integers(0, 1)),
+                "x": st.integers(),
+            },
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_json_arrow_fast_path_equals_the_per_value_path(rows: list[dict[str, object]]) -> None:
+    import json as _json
+
+    pytest.importorskip("pyarrow")
+    from pystream.streams.bytes_column import BytesColumn
+    from pystream.streams.formats import JsonFormat
+
+    values = BytesColumn.from_pylist([_json.dumps(r).encode() for r in rows])
+    schema = {"a": "int64", "b": "str", "c": "bool"}
+    fast = JsonFormat(schema).decode(values, len(rows))
+    slow_format = JsonFormat(schema)
+    slow_format._decode_arrow = lambda *_: None  # type: ignore[method-assign]
+    slow = slow_format.decode(values, len(rows))
+    assert fast.to_pylist() == slow.to_pylist()
