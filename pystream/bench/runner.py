@@ -50,31 +50,27 @@ def run_produce(workload: ProduceWorkload, console: Console | None = None) -> Be
     )
     if workload.client == "c":
         reports = _run_c_producers(workload, console)
-        result = BenchResult.from_reports(
-            "produce", workload.to_dict(), reports, workload.num_records
+    else:
+        ctx = mp.get_context("spawn")
+        n = workload.num_producers
+        progress, results = ctx.Array("q", n, lock=False), ctx.Queue()
+        barrier = ctx.Barrier(n)
+        procs = [
+            ctx.Process(
+                target=run_producer,
+                args=(i, workload, progress, barrier, results),
+                name=f"bench-producer-{i}",
+            )
+            for i in range(n)
+        ]
+        reports = _collect(
+            procs, results, lambda: sum(progress), workload.num_records, console, "produce"
         )
-        result.extra["partitions_actual"] = partitions
-        result.extra["producer_config"] = _shown(workload.producer_config())
-        result.extra["librdkafka"] = reports[0].extra.get("librdkafka")
-        return result
-    ctx = mp.get_context("spawn")
-    n = workload.num_producers
-    progress, results = ctx.Array("q", n, lock=False), ctx.Queue()
-    barrier = ctx.Barrier(n)
-    procs = [
-        ctx.Process(
-            target=run_producer,
-            args=(i, workload, progress, barrier, results),
-            name=f"bench-producer-{i}",
-        )
-        for i in range(n)
-    ]
-    reports = _collect(
-        procs, results, lambda: sum(progress), workload.num_records, console, "produce"
-    )
     result = BenchResult.from_reports("produce", workload.to_dict(), reports, workload.num_records)
     result.extra["partitions_actual"] = partitions
     result.extra["producer_config"] = _shown(workload.producer_config())
+    if workload.client == "c":
+        result.extra["librdkafka"] = reports[0].extra.get("librdkafka")
     return result
 
 
@@ -212,11 +208,7 @@ def _run_c_producers(workload: ProduceWorkload, console: Console | None) -> list
                     ),
                 ]
             )
-        with _progress(console) as bar:
-            task = bar.add_task("produce", total=workload.num_records) if console else None
-            return cclient.run_workers(
-                argvs, lambda n: task is not None and bar.update(task, completed=n), files
-            )
+        return _run_c(argvs, "produce", workload.num_records, console, files)
 
 
 def _run_c_consumers(
@@ -239,10 +231,21 @@ def _run_c_consumers(
                 *cclient.props_args(workload.consumer_config(group)),
             ]
         )
+    return _run_c(argvs, "consume", workload.num_records, console)
+
+
+def _run_c(
+    argvs: list[list[str]],
+    label: str,
+    total: int,
+    console: Console | None,
+    latency_files: Sequence[Path | None] | None = None,
+) -> list[WorkerReport]:
+    """rdkperf workers with the same progress bar as the Python ones."""
     with _progress(console) as bar:
-        task = bar.add_task("consume", total=workload.num_records) if console else None
+        task = bar.add_task(label, total=total) if console else None
         return cclient.run_workers(
-            argvs, lambda done: task is not None and bar.update(task, completed=done)
+            argvs, lambda done: task is not None and bar.update(task, completed=done), latency_files
         )
 
 

@@ -106,10 +106,7 @@ class Partition:
         if isinstance(prepared, AppendResult):
             return prepared
         buf, info, now = prepared
-        appended = self.log.append(
-            buf, info.last_offset, info.max_timestamp, info.offset_of_max_timestamp, flush=False
-        )
-        return self._complete(appended, info, now)
+        return self._complete(self._write(buf, info), info, now)
 
     async def append_async(self, records: memoryview | bytes | None) -> AppendResult:
         """The produce path: appends one at a time per partition; a large payload is
@@ -122,21 +119,10 @@ class Partition:
                 return prepared
             buf, info, now = prepared
             if len(buf) < OFFLOOP_APPEND_BYTES or self.topic.startswith("__"):
-                appended = self.log.append(
-                    buf, info.last_offset, info.max_timestamp, info.offset_of_max_timestamp,
-                    flush=False,
-                )  # fmt: skip
+                appended = self._write(buf, info)
             else:
-                append = functools.partial(
-                    self.log.append,
-                    buf,
-                    info.last_offset,
-                    info.max_timestamp,
-                    info.offset_of_max_timestamp,
-                    flush=False,
-                    detach=True,
-                )
-                appended = await asyncio.get_running_loop().run_in_executor(None, append)
+                write = functools.partial(self._write, buf, info, detach=True)
+                appended = await asyncio.get_running_loop().run_in_executor(None, write)
             return self._complete(appended, info, now)
 
     def _prepare(
@@ -191,6 +177,17 @@ class Partition:
         except _native.CorruptRecordError as e:
             return AppendResult(ErrorCode.CORRUPT_MESSAGE, message=str(e))
         return buf, info, now
+
+    def _write(self, buf: memoryview | bytearray, info: Any, *, detach: bool = False) -> Any:
+        """The validated batch to the log; fsyncs that fall due go to `_complete`."""
+        return self.log.append(
+            buf,
+            info.last_offset,
+            info.max_timestamp,
+            info.offset_of_max_timestamp,
+            flush=False,
+            detach=detach,
+        )
 
     def _complete(self, appended: Any, info: Any, now: int) -> AppendResult:
         if appended.flush_up_to is not None:
