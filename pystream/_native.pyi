@@ -201,6 +201,24 @@ def decode_columns(
     "header_value_offsets"/"header_value_data"/"header_value_valid" (nullable values).
     """
 
+# ---- JSON values to columns (native/src/py/json.rs) ----
+def json_columns(
+    offsets: Buffer,
+    data: Buffer,
+    valid: Buffer | None,
+    fields: Sequence[tuple[str, str]],
+) -> tuple[list[tuple[NativeBuffer, NativeBuffer | None, NativeBuffer | None]], NativeBuffer]:
+    """JSON object values to one column per (name, kind) field, one native pass.
+
+    `offsets`: n + 1 int64 entries into `data`; `valid`: None or n uint8 (0 = null value).
+    Kinds: numpy dtype names (bool, int8-64, uint8-64, float16-64) or "str"/"bytes".
+    Returns (columns, bad_rows): per field (values, valid or None, offsets or None) where
+    integers come widened to int64/uint64, floats as float64, bool as uint8, and "str"/
+    "bytes" as data bytes plus int64 offsets; bad_rows (int64) lists the values that are
+    not one JSON object or that Python's json might read otherwise. Raises ValueError on
+    offsets outside `data` or an unknown kind.
+    """
+
 # ---- storage layer (native/src/py/storage.rs) ----
 from collections.abc import Iterator  # noqa: E402
 from typing import final  # noqa: E402

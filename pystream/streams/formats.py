@@ -18,8 +18,23 @@ from typing import Any
 
 import numpy as np
 
+from pystream._native import json_columns
 from pystream.streams.batch import MicroBatch
 from pystream.streams.bytes_column import BytesColumn
+
+
+def _native_kinds(schema: Mapping[str, str]) -> list[tuple[str, str]] | None:
+    """The schema as the native decoder's (name, kind) pairs, or None if a kind has no
+    native column (e.g. datetime64, complex)."""
+    kinds = []
+    for name, kind in schema.items():
+        if kind not in ("str", "bytes"):
+            dtype = np.dtype(kind)
+            if dtype.kind not in "biuf" or dtype.byteorder not in "=|":
+                return None
+            kind = dtype.name
+        kinds.append((name, kind))
+    return kinds
 
 
 class FormatError(ValueError):
@@ -56,18 +71,39 @@ class JsonFormat(ValueFormat):
             raise ValueError("mode must be 'permissive' or 'failfast'")
         self.schema, self.mode = dict(schema), mode
 
-    def _decode_arrow(self, values: BytesColumn, num_rows: int) -> MicroBatch | None:
-        """pyarrow's native JSON reader over the values joined by newlines, when pyarrow is
-        installed and every value is a one-line object whose fields have the schema's types;
-        None sends the batch down the per-value path (which applies the null rules)."""
-        if num_rows == 0 or values.valid is not None:
+    def _decode_native(self, values: BytesColumn, num_rows: int) -> MicroBatch | None:
+        """One native pass (`pystream._native.json_columns`) over the batch; None sends it
+        down the per-value path: a kind the native decoder lacks, or any value that is not
+        one JSON object or that Python's json might read otherwise (the per-value path
+        applies the error rules and keeps the raw values)."""
+        if num_rows == 0:
             return None
-        from pystream.streams.sources.file_formats import json_arrow
-
-        data = values.data[: int(values.offsets[-1])]
-        lines = np.insert(data, values.offsets[1:], 10)  # b"\n" after every value
-        batch = json_arrow(lines, self.schema)
-        return batch if batch is not None and batch.num_rows == num_rows else None
+        kinds = _native_kinds(self.schema)
+        if kinds is None:
+            return None
+        valid = None if values.valid is None else values.valid.view(np.uint8)
+        offsets, data = np.ascontiguousarray(values.offsets), np.ascontiguousarray(values.data)
+        columns, bad = json_columns(offsets, data, valid, kinds)
+        if len(bad):
+            return None
+        cols: dict[str, Any] = {}
+        masks: dict[str, np.ndarray] = {}
+        for (name, kind), (data, mask, offsets) in zip(kinds, columns, strict=True):
+            if offsets is not None:
+                cols[name] = BytesColumn(
+                    np.frombuffer(offsets, np.int64),
+                    np.frombuffer(data, np.uint8),
+                    None if mask is None else np.frombuffer(mask, np.bool_),
+                    text=self.schema[name] == "str",
+                )
+                continue
+            column = np.frombuffer(data, data.dtype)
+            cols[name] = (
+                column.view(np.bool_) if kind == "bool" else column.astype(kind, copy=False)
+            )
+            if mask is not None:
+                masks[name] = np.frombuffer(mask, np.bool_)
+        return MicroBatch(cols, masks, num_rows=num_rows)
 
     def _parse(self, values: BytesColumn) -> tuple[list[Any], list[bool]]:
         raw = values.to_pylist()
@@ -91,7 +127,7 @@ class JsonFormat(ValueFormat):
         return objs, ok
 
     def decode(self, values: BytesColumn, num_rows: int) -> MicroBatch:
-        fast = self._decode_arrow(values, num_rows)
+        fast = self._decode_native(values, num_rows)
         if fast is not None:
             return fast
         objs, ok = self._parse(values)

@@ -5,6 +5,7 @@
 use pyo3::prelude::*;
 
 mod errors;
+mod json;
 mod record;
 mod storage;
 
@@ -12,6 +13,7 @@ mod storage;
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     record::register(m)?;
+    json::register(m)?;
     storage::register(m)?;
     Ok(())
 }

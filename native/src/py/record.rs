@@ -15,7 +15,7 @@ use crate::record::{
     validate_and_assign as validate, AppendOptions, BatchIter, BatchRecords, WalkOptions,
 };
 
-mod buffer;
+pub(super) mod buffer;
 mod builder;
 mod classes;
 mod columns;
@@ -25,7 +25,7 @@ use builder::{add_record, batch_options, finish, HeaderArg, PyRecordBatchBuilder
 use classes::{PyAppendInfo, PyBatchAppendInfo, PyRecordBatchInfo};
 
 /// Runs `f` with the GIL released when `len` is big enough to be worth it.
-fn maybe_detach<T: Send>(py: Python<'_>, len: usize, f: impl FnOnce() -> T + Send) -> T {
+pub(super) fn maybe_detach<T: Send>(py: Python<'_>, len: usize, f: impl FnOnce() -> T + Send) -> T {
     if len >= DETACH_BYTES {
         py.detach(f)
     } else {

@@ -1,8 +1,11 @@
+import json
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pystream.streams.batch import MicroBatch
 from pystream.streams.bytes_column import BytesColumn
 from pystream.streams.formats import FixedLayout, FormatError, JsonFormat, RawFormat
 
@@ -62,33 +65,91 @@ def test_raw_text() -> None:
     assert out.to_pylist() == [{"line": "hi"}, {"line": None}]
 
 
-@settings(deadline=None, max_examples=60)
+def _per_value(schema: dict[str, str]) -> JsonFormat:
+    """A JsonFormat that always takes the per-value (reference) path."""
+    fmt = JsonFormat(schema)
+    fmt._decode_native = lambda *_: None  # type: ignore[method-assign]
+    return fmt
+
+
+def _assert_same_batches(fast: MicroBatch, slow: MicroBatch) -> None:
+    assert list(fast.columns) == list(slow.columns)
+    for name in slow.columns:
+        a, b = fast[name], slow[name]
+        assert np.array_equal(fast.validity(name), slow.validity(name)), name
+        if isinstance(b, BytesColumn):
+            assert isinstance(a, BytesColumn) and a.text == b.text
+            assert a.to_pylist() == b.to_pylist(), name
+            continue
+        assert isinstance(a, np.ndarray) and a.dtype == b.dtype, name
+        keep = slow.validity(name)
+        assert a[keep].tobytes() == b[keep].tobytes(), name  # bit for bit: -0.0, NaN
+
+
+JSON_NUMBERS = st.one_of(
+    st.integers(-(2**70), 2**70), st.floats(allow_nan=False), st.none(), st.booleans()
+)
+JSON_ANY = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=5)),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner),
+    max_leaves=6,
+)
+ODD_TEXTS = st.sampled_from(
+    [b"", b"null", b"[1]", b"{not json", b'{"a": -0}', b'{"a": -0.0}', b'{"a": NaN}',
+     b'{"a": 1} {"a": 2}', b'{"a": 1}  ', b'{"b": "\\u00e9\\n\\"", "b": "dup"}',
+     b'{"a": 1e400}', b"\xff", b'{"b": "\xc3\xa9"}']
+)
+
+
+@settings(deadline=None, max_examples=150)
 @given(
     rows=st.lists(
-        st.fixed_dictionaries(
-            {},
-            optional={
-                "a": st.one_of(st.integers(-(2**70), 2**70), st.floats(allow_nan=False), st.none()),
-                "b": st.one_of(st.text(max_size=5), st.integers(), st.none()),
-                "c": st.one_of(st.booleans(), st.integers(0, 1)),
-                "x": st.integers(),
-            },
+        st.one_of(
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "a": JSON_NUMBERS,
+                    "b": st.one_of(st.text(max_size=5), st.integers(), st.none()),
+                    "c": st.one_of(st.booleans(), st.integers(0, 1)),
+                    "d": JSON_NUMBERS,
+                    "e": JSON_NUMBERS,
+                    "x": JSON_ANY,
+                },
+            ).map(lambda r: json.dumps(r).encode()),
+            ODD_TEXTS,
+            st.none(),
         ),
         min_size=1,
         max_size=30,
-    )
+    ),
+    mode=st.sampled_from(["permissive", "failfast"]),
 )
-def test_json_arrow_fast_path_equals_the_per_value_path(rows: list[dict[str, object]]) -> None:
-    import json as _json
+def test_json_native_path_equals_the_per_value_path(
+    rows: list[bytes | None], mode: str
+) -> None:
+    values = BytesColumn.from_pylist(rows)
+    schema = {"a": "int64", "b": "str", "c": "bool", "d": "float64", "e": "int8", "x": "bytes"}
+    fast_format, slow_format = JsonFormat(schema, mode), _per_value(schema)
+    slow_format.mode = mode
+    try:
+        slow = slow_format.decode(values, len(rows))
+    except (FormatError, UnicodeEncodeError, OverflowError) as slow_error:
+        with pytest.raises(type(slow_error)):
+            fast_format.decode(values, len(rows))
+        return
+    _assert_same_batches(fast_format.decode(values, len(rows)), slow)
 
-    pytest.importorskip("pyarrow")
-    from pystream.streams.bytes_column import BytesColumn
-    from pystream.streams.formats import JsonFormat
 
-    values = BytesColumn.from_pylist([_json.dumps(r).encode() for r in rows])
-    schema = {"a": "int64", "b": "str", "c": "bool"}
-    fast = JsonFormat(schema).decode(values, len(rows))
-    slow_format = JsonFormat(schema)
-    slow_format._decode_arrow = lambda *_: None  # type: ignore[method-assign]
-    slow = slow_format.decode(values, len(rows))
-    assert fast.to_pylist() == slow.to_pylist()
+def test_json_native_path_takes_clean_batches_and_leaves_odd_ones() -> None:
+    schema = {"id": "int32", "u": "uint16", "f": "float32", "s": "bytes"}
+    clean = BytesColumn.from_pylist(
+        [b'{"id": 70000, "u": 65535, "f": 0.1, "s": "\\u00e9"}', None, b'{"id": 5, "u": -1}']
+    )
+    fast = JsonFormat(schema)._decode_native(clean, 3)
+    assert fast is not None
+    _assert_same_batches(fast, _per_value(schema).decode(clean, 3))
+    assert fast.to_pylist()[0] == {"id": 70000, "u": 65535, "f": np.float32(0.1), "s": "é".encode()}
+    assert fast.to_pylist()[2]["u"] is None
+    odd = BytesColumn.from_pylist([b'{"id": 1}', b'{"id": -0}'])
+    assert JsonFormat(schema)._decode_native(odd, 2) is None  # Python reads -0 as int 0
+    assert JsonFormat({"t": "datetime64[ns]"})._decode_native(clean, 3) is None

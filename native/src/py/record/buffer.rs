@@ -10,7 +10,7 @@
 
 use std::ffi::c_int;
 
-use pyo3::buffer::PyBuffer;
+use pyo3::buffer::{Element, PyBuffer};
 use pyo3::exceptions::{PyBufferError, PyTypeError};
 use pyo3::ffi;
 use pyo3::prelude::*;
@@ -18,8 +18,9 @@ use pyo3::prelude::*;
 /// Buffers at least this big are processed with the GIL released.
 pub const DETACH_BYTES: usize = 64 * 1024;
 
-/// The bytes of a contiguous buffer, borrowed for as long as `buf` lives.
-pub fn bytes_of(buf: &PyBuffer<u8>) -> PyResult<&[u8]> {
+/// The elements (usually bytes) of a contiguous buffer, borrowed for as
+/// long as `buf` lives.
+pub fn bytes_of<T: Element>(buf: &PyBuffer<T>) -> PyResult<&[T]> {
     let ptr = buf
         .as_slice_ptr()
         .ok_or_else(|| PyTypeError::new_err("expected a C-contiguous byte buffer"))?;
@@ -49,6 +50,8 @@ pub enum Storage {
     U8(Vec<u8>),
     I32(Vec<i32>),
     I64(Vec<i64>),
+    U64(Vec<u64>),
+    F64(Vec<f64>),
 }
 
 impl Storage {
@@ -57,8 +60,10 @@ impl Storage {
             Storage::U8(v) => (v.as_ptr(), v.len()),
             Storage::I32(v) => (v.as_ptr().cast(), v.len() * 4),
             Storage::I64(v) => (v.as_ptr().cast(), v.len() * 8),
+            Storage::U64(v) => (v.as_ptr().cast(), v.len() * 8),
+            Storage::F64(v) => (v.as_ptr().cast(), v.len() * 8),
         };
-        // SAFETY: plain integers have no padding or invalid byte patterns;
+        // SAFETY: plain integers and floats have no padding or invalid byte patterns;
         // the pointer and byte length describe the vector's initialised part.
         unsafe { std::slice::from_raw_parts(ptr, len) }
     }
@@ -68,6 +73,8 @@ impl Storage {
             Storage::U8(_) => "uint8",
             Storage::I32(_) => "int32",
             Storage::I64(_) => "int64",
+            Storage::U64(_) => "uint64",
+            Storage::F64(_) => "float64",
         }
     }
 }
