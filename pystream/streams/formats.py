@@ -18,9 +18,13 @@ from typing import Any
 
 import numpy as np
 
-from pystream._native import json_columns
+from pystream._native import NativeBuffer, json_columns
 from pystream.streams.batch import MicroBatch
 from pystream.streams.bytes_column import BytesColumn
+
+
+def _array(buffer: NativeBuffer) -> np.ndarray:
+    return np.frombuffer(memoryview(buffer), dtype=buffer.dtype)
 
 
 def _native_kinds(schema: Mapping[str, str]) -> list[tuple[str, str]] | None:
@@ -81,28 +85,27 @@ class JsonFormat(ValueFormat):
         kinds = _native_kinds(self.schema)
         if kinds is None:
             return None
-        valid = None if values.valid is None else values.valid.view(np.uint8)
+        valid = None if values.valid is None else values.valid.view(np.uint8).data
         offsets, data = np.ascontiguousarray(values.offsets), np.ascontiguousarray(values.data)
-        columns, bad = json_columns(offsets, data, valid, kinds)
+        columns, bad = json_columns(offsets.data, data.data, valid, kinds)
         if len(bad):
             return None
         cols: dict[str, Any] = {}
         masks: dict[str, np.ndarray] = {}
-        for (name, kind), (data, mask, offsets) in zip(kinds, columns, strict=True):
-            if offsets is not None:
+        for (name, kind), (column_data, mask, column_offsets) in zip(kinds, columns, strict=True):
+            present = None if mask is None else _array(mask).view(np.bool_)
+            if column_offsets is not None:
+                text = self.schema[name] == "str"
                 cols[name] = BytesColumn(
-                    np.frombuffer(offsets, np.int64),
-                    np.frombuffer(data, np.uint8),
-                    None if mask is None else np.frombuffer(mask, np.bool_),
-                    text=self.schema[name] == "str",
+                    _array(column_offsets), _array(column_data), present, text=text
                 )
                 continue
-            column = np.frombuffer(data, data.dtype)
+            column = _array(column_data)
             cols[name] = (
                 column.view(np.bool_) if kind == "bool" else column.astype(kind, copy=False)
             )
-            if mask is not None:
-                masks[name] = np.frombuffer(mask, np.bool_)
+            if present is not None:
+                masks[name] = present
         return MicroBatch(cols, masks, num_rows=num_rows)
 
     def _parse(self, values: BytesColumn) -> tuple[list[Any], list[bool]]:

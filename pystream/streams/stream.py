@@ -113,7 +113,10 @@ class Stream:
         self, other: Any, on: str | list[str], how: str = "inner", window: WindowSpec | None = None
     ) -> Stream:
         """Stream-table join (`other` a MicroBatch; how: inner, left) or windowed stream-stream
-        join (`other` a Stream; how: inner, left_semi)."""
+        join (`other` a Stream; how: inner, left_outer, right_outer, full_outer, left_semi,
+        left_anti). `how` takes Spark's spellings too ("left", "leftouter", "outer", ...).
+        The outer sides' rows that never match in a window are emitted once, with nulls for
+        the other side, once the watermark reaches the window's end."""
         from pystream.streams.operators.join import StreamStreamJoin, StreamTableJoin
 
         keys = [on] if isinstance(on, str) else list(on)

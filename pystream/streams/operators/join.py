@@ -6,12 +6,18 @@ match several table rows. Null keys never match, as in SQL.
 Windowed stream-stream join (append mode): rows of both sides are assigned to the tumbling
 or hopping windows of their event-time column and match when keys and window are equal (a
 hopping window puts a row in every window that contains it, so a pair of rows that share
-several windows is emitted once per shared window, as a join on Spark's `window` column). Both sides
-keep their rows as state; each batch joins new left rows with all right rows (state + new)
-and old left rows with new right rows, so each pair is emitted exactly once, as soon as both
-rows have arrived. `left_semi` emits each left row once per window, at its first match in that window (the
-left state remembers which rows have matched). Rows of windows that end at or before the watermark are
-evicted, and late rows are dropped before they reach the state.
+several windows is emitted once per shared window, as a join on Spark's `window` column).
+Both sides keep their rows (one per row and window) as state, with a flag saying whether
+a row has matched where the join needs it; each batch joins new left rows with all right
+rows (state + new) and old left rows with new right rows, so each pair is emitted exactly
+once, as soon as both rows have arrived. `left_semi` emits each left row once per window, at its first
+match in that window. Rows of windows that end at or before the watermark are evicted, and
+late rows are dropped before they reach the state. When rows are evicted, the outer joins
+(`left_outer`, `right_outer`, `full_outer`) emit those of their outer side(s) that never
+matched in that window, once, with nulls for the other side's columns (keys and window
+from the row itself); `left_anti` emits such left rows alone. Eviction is the first moment
+a row is sure to stay unmatched: a row of a later batch is either late or only in windows
+that end after the watermark.
 """
 
 from __future__ import annotations
@@ -28,6 +34,36 @@ from pystream.streams.windows import HoppingWindow, TumblingWindow, WindowSpec
 
 WINDOW_START, WINDOW_END = "window_start", "window_end"
 MATCHED = "__matched"
+
+INNER, LEFT_OUTER, RIGHT_OUTER, FULL_OUTER = "inner", "left_outer", "right_outer", "full_outer"
+LEFT_SEMI, LEFT_ANTI = "left_semi", "left_anti"
+# Spark's spellings (JoinType.apply: case and underscores ignored) -> the name used here
+JOIN_TYPES = {
+    "inner": INNER,
+    "leftouter": LEFT_OUTER,
+    "left": LEFT_OUTER,
+    "rightouter": RIGHT_OUTER,
+    "right": RIGHT_OUTER,
+    "fullouter": FULL_OUTER,
+    "full": FULL_OUTER,
+    "outer": FULL_OUTER,
+    "leftsemi": LEFT_SEMI,
+    "semi": LEFT_SEMI,
+    "leftanti": LEFT_ANTI,
+    "anti": LEFT_ANTI,
+}
+
+
+def join_type(how: str, allowed: tuple[str, ...], what: str) -> str:
+    """`how` in any of Spark's spellings as one of `allowed`, or a ValueError naming them."""
+    found = JOIN_TYPES.get(how.lower().replace("_", "")) if isinstance(how, str) else None
+    if found not in allowed:
+        raise ValueError(
+            f"{what} joins are {', '.join(repr(a) for a in allowed)} "
+            f"(or Spark's spellings of them, such as 'left' for 'left_outer'), not {how!r}"
+        )
+    assert found is not None
+    return found
 
 
 def _key_codes(
@@ -46,10 +82,22 @@ def _key_codes(
 
 def _null_column(like: Column, n: int) -> tuple[Column, np.ndarray]:
     if isinstance(like, BytesColumn):
-        return BytesColumn.from_pylist([None] * n, like.text), np.zeros(n, bool)
+        nulls = np.zeros(n, bool)
+        return BytesColumn(
+            np.zeros(n + 1, np.int64), np.empty(0, np.uint8), nulls, like.text
+        ), nulls
     if isinstance(like, HeadersColumn):
         return HeadersColumn.empty(n), np.zeros(n, bool)
-    return np.zeros(n, dtype=like.dtype), np.zeros(n, bool)
+    return np.zeros((n, *like.shape[1:]), dtype=like.dtype), np.zeros(n, bool)
+
+
+def _right_names(left: MicroBatch, right: MicroBatch, skip: set[str]) -> dict[str, str]:
+    """Output name of each right column the join keeps (a clash with the left gets _right)."""
+    return {
+        name: name if name not in left.columns else f"{name}_right"
+        for name in right.columns
+        if name not in skip
+    }
 
 
 def _combine(
@@ -58,21 +106,48 @@ def _combine(
     out = left.take(li)
     cols: dict[str, Column] = {}
     valid: dict[str, np.ndarray | None] = {}
-    for name, col in right.columns.items():
-        if name in skip:
-            continue
-        out_name = name if name not in out.columns else f"{name}_right"
-        cols[out_name] = take_column(col, ri)
+    for name, out_name in _right_names(left, right, skip).items():
+        cols[out_name] = take_column(right[name], ri)
         if name in right.valid:
             valid[out_name] = right.valid[name][ri]
     return out.with_columns(cols, valid)
 
 
+def _pad_right(rows: MicroBatch, right: MicroBatch, skip: set[str]) -> MicroBatch:
+    """Left `rows` with nulls in the right columns `_combine` would add."""
+    cols: dict[str, Column] = {}
+    valid: dict[str, np.ndarray | None] = {}
+    for name, out_name in _right_names(rows, right, skip).items():
+        cols[out_name], valid[out_name] = _null_column(right[name], rows.num_rows)
+    return rows.with_columns(cols, valid)
+
+
+def _pad_left(left: MicroBatch, rows: MicroBatch, skip: set[str]) -> MicroBatch:
+    """Right `rows` laid out as `_combine(left, ..., rows, ...)`: the shared columns (`skip`)
+    from `rows`, nulls in the other left columns."""
+    n = rows.num_rows
+    cols: dict[str, Column] = {}
+    valid: dict[str, np.ndarray] = {}
+    for name, like in left.columns.items():
+        if name in skip:
+            col = rows[name]  # a key or the window: the same on both sides, in the left's dtype
+            if isinstance(col, np.ndarray) and isinstance(like, np.ndarray):
+                col = col.astype(like.dtype, copy=False)
+            cols[name] = col
+            valid[name] = rows.validity(name)
+        else:
+            cols[name], valid[name] = _null_column(like, n)
+    for name, out_name in _right_names(left, rows, skip).items():
+        cols[out_name] = rows[name]
+        if name in rows.valid:
+            valid[out_name] = rows.valid[name]
+    return MicroBatch(cols, valid, num_rows=n)
+
+
 class StreamTableJoin(Node):
     def __init__(self, child: Node, table: MicroBatch, keys: list[str], how: str) -> None:
         super().__init__(child)
-        if how not in ("inner", "left"):
-            raise ValueError("stream-table joins are 'inner' or 'left'")
+        how = join_type(how, (INNER, LEFT_OUTER), "stream-table")
         missing = [k for k in keys if k not in table]
         if missing:
             raise ValueError(f"join keys {missing} are not columns of the table")
@@ -83,36 +158,41 @@ class StreamTableJoin(Node):
         lc, rc, n = _key_codes(batch, self.table, self.keys)
         li, ri = grouping.join_indices(lc, rc, n)
         joined = _combine(batch, li, self.table, ri, set(self.keys))
-        if self.how == "inner":
+        if self.how == INNER:
             return joined
         unmatched = np.setdiff1d(np.arange(batch.num_rows), li)
         if len(unmatched) == 0:
             return joined
-        rest = batch.take(unmatched)
-        cols: dict[str, Column] = {}
-        valid: dict[str, np.ndarray | None] = {}
-        for name, col in self.table.columns.items():
-            if name in self.keys:
-                continue
-            out_name = name if name not in batch.columns else f"{name}_right"
-            cols[out_name], valid[out_name] = _null_column(col, rest.num_rows)
-        both = MicroBatch.concat([joined, rest.with_columns(cols, valid)])
+        rest = _pad_right(batch.take(unmatched), self.table, set(self.keys))
+        both = MicroBatch.concat([joined, rest])
         order = np.argsort(np.concatenate([li, unmatched]), kind="stable")
         return both.take(order)
 
 
 class StreamStreamJoin(Node):
+    """State: `left_state` and `right_state`, one row per input row and window, only for
+    windows that end after the watermark. A side whose unmatched rows this join emits (or,
+    for left_semi, the first match of its rows) keeps a MATCHED flag per row, set once any
+    pair in that window is emitted. Not thread-safe."""
+
     stateful = True
 
     def __init__(
-        self, left: Node, right: Node, keys: list[str], window: WindowSpec, how: str = "inner"
+        self, left: Node, right: Node, keys: list[str], window: WindowSpec, how: str = INNER
     ) -> None:
         super().__init__(left, right)
         if not isinstance(window, (TumblingWindow, HoppingWindow)):
             raise ValueError("stream-stream joins support tumbling and hopping windows")
-        if how not in ("inner", "left_semi"):
-            raise ValueError("stream-stream joins are 'inner' or 'left_semi'")
-        self.keys, self.window, self.how = keys, window, how
+        kinds = (INNER, LEFT_OUTER, RIGHT_OUTER, FULL_OUTER, LEFT_SEMI, LEFT_ANTI)
+        self.how = join_type(how, kinds, "stream-stream")
+        # the sides whose never-matched rows are emitted when evicted
+        self.unmatched = (
+            self.how in (LEFT_OUTER, FULL_OUTER, LEFT_ANTI),
+            self.how in (RIGHT_OUTER, FULL_OUTER),
+        )
+        # the sides whose state keeps a MATCHED flag
+        self.flags = (self.unmatched[0] or self.how == LEFT_SEMI, self.unmatched[1])
+        self.keys, self.window = keys, window
         self.left_state: MicroBatch | None = None
         self.right_state: MicroBatch | None = None
 
@@ -133,10 +213,11 @@ class StreamStreamJoin(Node):
         return out
 
     def restore(self, tables: dict[str, MicroBatch]) -> None:
-        self.left_state, self.right_state = tables.get("left"), tables.get("right")
+        self.left_state = _with_flags(tables.get("left"), self.flags[0])
+        self.right_state = _with_flags(tables.get("right"), self.flags[1])
 
     def _prepare(
-        self, batch: MicroBatch, wm: WatermarkNode | None, ctx: BatchContext
+        self, batch: MicroBatch, wm: WatermarkNode | None, ctx: BatchContext, flagged: bool
     ) -> MicroBatch | None:
         if not batch.columns:
             return None
@@ -145,8 +226,12 @@ class StreamStreamJoin(Node):
         w = self.window
         if isinstance(w, HoppingWindow):
             rows, starts = hopping(ts, w.size, w.slide, w.offset)
-            return batch.take(rows).with_columns({WINDOW_START: starts})
-        return batch.with_columns({WINDOW_START: tumbling_start(ts, w.size, w.offset)})
+            batch = batch.take(rows)
+        else:
+            starts = tumbling_start(ts, w.size, w.offset)
+        if not flagged:
+            return batch.with_columns({WINDOW_START: starts})
+        return batch.with_columns({WINDOW_START: starts, MATCHED: np.zeros(len(starts), bool)})
 
     def _pairs(
         self, left: MicroBatch | None, right: MicroBatch | None
@@ -156,54 +241,62 @@ class StreamStreamJoin(Node):
         lc, rc, n = _key_codes(left, right, [WINDOW_START, *self.keys])
         return grouping.join_indices(lc, rc, n)
 
-    def _join(self, left: MicroBatch | None, right: MicroBatch | None) -> MicroBatch | None:
-        li, ri = self._pairs(left, right)
-        if len(li) == 0:
-            return None
-        assert left is not None and right is not None
-        return _combine(left, li, right, ri, {WINDOW_START, *self.keys})
+    def _new_pairs(
+        self, left: MicroBatch | None, right: MicroBatch | None, right_all: MicroBatch | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Pairs (indices into state + new, both sides) that involve at least one new row."""
+        n_left, n_right = _rows(self.left_state), _rows(self.right_state)
+        li, ri = self._pairs(left, right_all)
+        old_li, new_ri = self._pairs(self.left_state, right)
+        return np.concatenate([li + n_left, old_li]), np.concatenate([ri, new_ri + n_right])
 
-    def _semi(
-        self, left: MicroBatch | None, right_all: MicroBatch | None, right: MicroBatch | None
+    def _matches(
+        self, left: MicroBatch, li: np.ndarray, right: MicroBatch, ri: np.ndarray
+    ) -> MicroBatch | None:
+        """What this join emits for new pairs: joined rows, left rows at their first match
+        (semi) or nothing (anti: a match only rules a row out)."""
+        if len(li) == 0 or self.how == LEFT_ANTI:
+            return None
+        if self.how == LEFT_SEMI:
+            hit = np.unique(li)
+            return _values(left.take(hit[~np.asarray(left[MATCHED])[hit]]))
+        return _combine(_values(left), li, _values(right), ri, {WINDOW_START, *self.keys})
+
+    def _unmatched(
+        self, left: MicroBatch | None, right: MicroBatch | None, gone: list[MicroBatch | None]
     ) -> list[MicroBatch]:
-        found = []
-        state = self.left_state
-        if state is not None:
-            li, _ = self._pairs(state, right)
-            matched = np.asarray(state[MATCHED]).copy()
-            hit = np.unique(li)
-            hit = hit[~matched[hit]]
-            if len(hit):
-                found.append(state.take(hit))
-                matched[hit] = True
-                self.left_state = state.with_columns({MATCHED: matched})
-        if left is not None and left.num_rows:
-            li, _ = self._pairs(left, right_all)
-            hit = np.unique(li)
-            found.append(left.take(hit))
-            flags = np.zeros(left.num_rows, bool)
-            flags[hit] = True
-            left = left.with_columns({MATCHED: flags})
-            self.left_state = _append(self.left_state, left)
-        return [f.select([c for c in f.names if c != MATCHED]) for f in found if f.num_rows]
+        """The evicted rows (`gone`: left, right) that never matched, as this join emits them."""
+        out = []
+        skip = {WINDOW_START, *self.keys}
+        left_rows, right_rows = (_never_matched(g) for g in gone)
+        if left_rows is not None and self.how in (LEFT_OUTER, FULL_OUTER):
+            out.append(_pad_right(left_rows, _values(_template(right, "right")), skip))
+        if left_rows is not None and self.how == LEFT_ANTI:
+            out.append(left_rows)
+        if right_rows is not None and self.how in (RIGHT_OUTER, FULL_OUTER):
+            out.append(_pad_left(_values(_template(left, "left")), right_rows, skip))
+        return out
 
     def process(self, inputs: list[MicroBatch], ctx: BatchContext) -> MicroBatch:
-        left = self._prepare(inputs[0], self.inputs[0].watermark, ctx)
-        right = self._prepare(inputs[1], self.inputs[1].watermark, ctx)
+        left = self._prepare(inputs[0], self.inputs[0].watermark, ctx, self.flags[0])
+        right = self._prepare(inputs[1], self.inputs[1].watermark, ctx, self.flags[1])
+        left_all = _append(self.left_state, left)
         right_all = _append(self.right_state, right)
-        if self.how == "left_semi":
-            found = self._semi(left, right_all, right)
-            self.left_state = _evict(self.left_state, self.window.size, ctx.watermark)
-        else:
-            parts = [self._join(left, right_all), self._join(self.left_state, right)]
-            self.left_state = _evict(
-                _append(self.left_state, left), self.window.size, ctx.watermark
-            )
-            found = [p for p in parts if p is not None]
-        self.right_state = _evict(right_all, self.window.size, ctx.watermark)
-        if not found:
+        li, ri = self._new_pairs(left, right, right_all)
+        found = []
+        if len(li):
+            assert left_all is not None and right_all is not None
+            found.append(self._matches(left_all, li, right_all, ri))
+            left_all = _mark(left_all, li) if self.flags[0] else left_all
+            right_all = _mark(right_all, ri) if self.flags[1] else right_all
+        size, wm = self.window.size, ctx.watermark
+        self.left_state, left_gone = _evict(left_all, size, wm, self.unmatched[0])
+        self.right_state, right_gone = _evict(right_all, size, wm, self.unmatched[1])
+        found += self._unmatched(left_all, right_all, [left_gone, right_gone])
+        parts = [f for f in found if f is not None and f.num_rows]
+        if not parts:
             return MicroBatch({})
-        out = MicroBatch.concat(found)
+        out = MicroBatch.concat(parts)
         start = np.asarray(out[WINDOW_START])
         front = {WINDOW_START: start, WINDOW_END: start + self.window.size}
         return MicroBatch(
@@ -211,13 +304,65 @@ class StreamStreamJoin(Node):
         )
 
 
+def _rows(state: MicroBatch | None) -> int:
+    return 0 if state is None else state.num_rows
+
+
+def _values(state: MicroBatch) -> MicroBatch:
+    """State rows without the MATCHED flag."""
+    if MATCHED not in state:
+        return state
+    return state.select([c for c in state.names if c != MATCHED])
+
+
+def _with_flags(state: MicroBatch | None, flagged: bool) -> MicroBatch | None:
+    """Restored state with a MATCHED flag exactly when this join keeps one (they differ only
+    for a checkpoint written by another join type; its rows then count as not matched)."""
+    if state is None or (MATCHED in state) == flagged:
+        return state
+    if not flagged:
+        return _values(state)
+    return state.with_columns({MATCHED: np.zeros(state.num_rows, bool)})
+
+
+def _mark(state: MicroBatch, rows: np.ndarray) -> MicroBatch:
+    flags = np.asarray(state[MATCHED]).copy()
+    flags[rows] = True
+    return state.with_columns({MATCHED: flags})
+
+
+def _never_matched(gone: MicroBatch | None) -> MicroBatch | None:
+    if gone is None:
+        return None
+    rows = gone.filter(~np.asarray(gone[MATCHED]))
+    return _values(rows) if rows.num_rows else None
+
+
+def _template(side: MicroBatch | None, name: str) -> MicroBatch:
+    """The columns of a side, for null padding (state keeps them even when empty)."""
+    if side is None:
+        raise RuntimeError(
+            f"the {name} side of an outer stream-stream join has sent no batch with columns, "
+            "so its unmatched counterpart rows cannot be padded"
+        )
+    return side
+
+
 def _append(state: MicroBatch | None, new: MicroBatch | None) -> MicroBatch | None:
-    if new is None or new.num_rows == 0:
+    """State plus new rows; an empty state keeps its columns (outer joins pad with them)."""
+    if new is None or (state is not None and new.num_rows == 0):
         return state
     return new if state is None else MicroBatch.concat([state, new])
 
 
-def _evict(state: MicroBatch | None, size: int, watermark: int) -> MicroBatch | None:
+def _evict(
+    state: MicroBatch | None, size: int, watermark: int, keep_gone: bool
+) -> tuple[MicroBatch | None, MicroBatch | None]:
+    """(rows of windows still open, rows of windows that end at or before the watermark,
+    if `keep_gone`)."""
     if state is None or watermark == NO_WATERMARK:
-        return state
-    return state.filter(np.asarray(state[WINDOW_START]) + size > watermark)
+        return state, None
+    open_ = np.asarray(state[WINDOW_START]) + size > watermark
+    if open_.all():
+        return state, None
+    return state.filter(open_), state.filter(~open_) if keep_gone else None

@@ -95,9 +95,21 @@ JSON_ANY = st.recursive(
     max_leaves=6,
 )
 ODD_TEXTS = st.sampled_from(
-    [b"", b"null", b"[1]", b"{not json", b'{"a": -0}', b'{"a": -0.0}', b'{"a": NaN}',
-     b'{"a": 1} {"a": 2}', b'{"a": 1}  ', b'{"b": "\\u00e9\\n\\"", "b": "dup"}',
-     b'{"a": 1e400}', b"\xff", b'{"b": "\xc3\xa9"}']
+    [
+        b"",
+        b"null",
+        b"[1]",
+        b"{not json",
+        b'{"a": -0}',
+        b'{"a": -0.0}',
+        b'{"a": NaN}',
+        b'{"a": 1} {"a": 2}',
+        b'{"a": 1}  ',
+        b'{"b": "\\u00e9\\n\\"", "b": "dup"}',
+        b'{"a": 1e400}',
+        b"\xff",
+        b'{"b": "\xc3\xa9"}',
+    ]
 )
 
 
@@ -124,9 +136,7 @@ ODD_TEXTS = st.sampled_from(
     ),
     mode=st.sampled_from(["permissive", "failfast"]),
 )
-def test_json_native_path_equals_the_per_value_path(
-    rows: list[bytes | None], mode: str
-) -> None:
+def test_json_native_path_equals_the_per_value_path(rows: list[bytes | None], mode: str) -> None:
     values = BytesColumn.from_pylist(rows)
     schema = {"a": "int64", "b": "str", "c": "bool", "d": "float64", "e": "int8", "x": "bytes"}
     fast_format, slow_format = JsonFormat(schema, mode), _per_value(schema)
