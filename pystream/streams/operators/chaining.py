@@ -15,7 +15,9 @@ applied the late-data policy to the events) and closes a window when the waterma
 its end, which is exactly when the upstream operator has emitted all of it: an aggregation
 emits every group of a window in the batch its end passes the watermark, and a windowed join
 cannot emit a pair for a window whose end is at or below the batch's watermark (both rows
-would be late). So each window is emitted once and complete. `drop_duplicates` emits raw
+would be late), while an outer or anti join emits its unmatched rows in the batch whose
+watermark passes the window's end, as an aggregation does. So each window is emitted once
+and complete. `drop_duplicates` emits raw
 rows with their own event time, so anything may follow it.
 """
 
