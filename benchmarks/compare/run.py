@@ -29,6 +29,7 @@ from typing import Any
 
 from rich.console import Console
 
+from benchmarks.compare.machine import touch_free_memory
 from benchmarks.compare.matrix import (
     FULL,
     QUICK,
@@ -81,6 +82,14 @@ def main(argv: list[str] | None = None) -> int:
         "load_average": {"start": os.getloadavg()},
     }
     try:
+        console.rule("machine")
+        results["memory_touch"] = touch_free_memory()
+        console.print(
+            "touched {touched_gib:.1f} GiB of free memory in {seconds:.1f} s (first-touch "
+            "faults of a fresh VM would otherwise fall on the first peer)".format(
+                **results["memory_touch"]
+            )
+        )
         console.rule("physical limits")
         results["limits"] = measure_limits(mode, work_root, console)
         console.rule("peers: " + ", ".join(args.peers))
