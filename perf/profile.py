@@ -195,6 +195,15 @@ def start_py_spy(
     command += ["--output", str(svg), "--subprocesses"]
     if native:
         command.append("--native")  # Rust frames of pystream._native appear under Python ones
+        # Native stacks need py-spy to pause the broker for each sample. A paused
+        # `pwrite` looks like a throttled one, and the broker then moves its appends
+        # off the event loop for a while (pystream/server/write_placement.py).
+        notes.append(
+            "py-spy --native pauses the broker per sample; appends may have moved off the "
+            "event loop because of it (--no-native samples without pausing)"
+        )
+    else:
+        command.append("--nonblocking")
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 

@@ -7,9 +7,14 @@ buffer and are copied out whole. A large request gets a `bytearray` of its
 own, and the socket reads straight into it; the frame is then handed over
 as a writable `memoryview`, so the produce path can validate and stamp
 record batches in place and append them to the log without another copy.
-The last large buffer is reused for the next large request once nothing
-references it any more (no memoryview of it is alive), which saves zeroing
-and faulting in a fresh megabyte per produce request.
+The last few large buffers are kept and one is reused for the next large
+request once nothing references it any more (no memoryview of it is alive),
+which saves zeroing and faulting in a fresh megabyte per produce request. A
+pipelining client (librdkafka keeps several produce requests in flight) has
+the next request arriving while the previous one is still being appended,
+so one spare is not enough: `MAX_SPARE_BUFFERS` of them are. Sizes are
+rounded up to `SCRATCH_SIZE`, since consecutive produce requests differ by
+a few bytes.
 
 Sizes are checked before any allocation: negative or above the limit is a
 `ProtocolError` and the connection must be closed.
@@ -24,6 +29,17 @@ from pystream.protocol.errors import FrameTooLargeError, InvalidRequestError
 
 _SIZE = struct.Struct(">i")
 SCRATCH_SIZE = 64 * 1024
+# Large buffers kept per connection for reuse: the request being appended and
+# the one after it. (More would only help while appends run off the loop and
+# requests queue up; each costs a megabyte per producer connection.)
+MAX_SPARE_BUFFERS = 2
+
+
+def large_buffer_size(frame_size: int) -> int:
+    """The capacity allocated for a large frame: rounded up, since consecutive produce
+    requests differ by a few bytes (record varints grow) and a buffer of the exact
+    size would be reused only for frames no bigger."""
+    return -(-frame_size // SCRATCH_SIZE) * SCRATCH_SIZE
 
 
 class FrameReceiver:
@@ -33,7 +49,7 @@ class FrameReceiver:
         "_big_size",
         "_end",
         "_scratch",
-        "_spare",
+        "_spares",
         "_start",
         "frames",
         "max_frame_size",
@@ -47,7 +63,7 @@ class FrameReceiver:
         self._big: bytearray | None = None
         self._big_filled = 0
         self._big_size = 0
-        self._spare: bytearray | None = None  # the last large buffer, reused when unreferenced
+        self._spares: list[bytearray] = []  # the last large buffers, reused when unreferenced
         self.frames: list[memoryview | bytes] = []
 
     def get_buffer(self) -> memoryview:
@@ -64,7 +80,8 @@ class FrameReceiver:
             self._big_filled += nbytes
             if self._big_filled == self._big_size:
                 frames.append(memoryview(self._big)[: self._big_size])
-                self._spare, self._big = self._big, None
+                self._keep_spare(self._big)
+                self._big = None
             return frames
         self._end += nbytes
         scratch = self._scratch
@@ -95,12 +112,22 @@ class FrameReceiver:
         return frames
 
     def _large_buffer(self, size: int) -> bytearray:
-        spare, self._spare = self._spare, None
-        # References: `spare` and getrefcount's argument. Any more is a live
-        # memoryview (or a holder of one) still reading the previous request.
-        if spare is not None and size <= len(spare) <= 2 * size and sys.getrefcount(spare) == 2:
-            return spare
-        return bytearray(size)
+        spares = self._spares
+        for i in range(len(spares)):  # not enumerate: its result tuple holds a reference
+            spare = spares[i]
+            # References: the list, `spare` and getrefcount's argument. Any
+            # more is a live memoryview (or a holder of one) still reading the
+            # request that buffer carried.
+            if size <= len(spare) <= 2 * size and sys.getrefcount(spare) == 3:
+                del spares[i]
+                return spare
+        return bytearray(large_buffer_size(size))
+
+    def _keep_spare(self, buffer: bytearray) -> None:
+        spares = self._spares
+        if len(spares) == MAX_SPARE_BUFFERS:
+            del spares[0]  # the oldest
+        spares.append(buffer)
 
     def _compact(self) -> None:
         pending = self._end - self._start

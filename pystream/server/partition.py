@@ -7,14 +7,13 @@ reads as `FileSlice`s for zero-copy sends, and wakes long-polling fetches
 when data arrives. On a single node the high watermark is the log end
 offset: every append is "replicated" once written.
 
-Appends run on the event loop thread, so appends to one partition are
-serialized without a lock.
+Appends to one partition are serialized by an asyncio lock; the write of a
+large one may run on a worker thread (see `write_placement`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import time
 from dataclasses import dataclass
@@ -26,13 +25,12 @@ from pystream.protocol.errors import ErrorCode
 from pystream.protocol.types import FileSlice
 from pystream.server.config import BrokerConfig
 from pystream.server.producer_state import ProducerStateManager
+from pystream.server.write_placement import OFFLOOP_APPEND_BYTES, WRITE_PLACEMENT
 from pystream.storage import PartitionLog
 
 log = logging.getLogger(__name__)
 
-# Appends of at least this many bytes are written on a worker thread by
-# `append_async` (smaller ones inline: the thread hop would cost more).
-OFFLOOP_APPEND_BYTES = 64 * 1024
+__all__ = ["OFFLOOP_APPEND_BYTES", "AppendResult", "OwnedFileSlice", "Partition"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,20 +107,25 @@ class Partition:
         return self._complete(self._write(buf, info), info, now)
 
     async def append_async(self, records: memoryview | bytes | None) -> AppendResult:
-        """The produce path: appends one at a time per partition; a large payload is
-        written on a worker thread, so the event loop keeps receiving requests while
-        the kernel takes its time (a `pwrite` throttled by dirty-page writeback can
-        block for milliseconds)."""
+        """The produce path: appends one at a time per partition. A large payload is
+        written on the loop while the page cache takes writes quickly, and on a worker
+        thread once the kernel starts throttling them (`write_placement`), so the event
+        loop keeps receiving requests while a `pwrite` blocks for milliseconds."""
         async with self._append_lock:
             prepared = self._prepare(records)
             if isinstance(prepared, AppendResult):
                 return prepared
             buf, info, now = prepared
-            if len(buf) < OFFLOOP_APPEND_BYTES or self.topic.startswith("__"):
+            size = len(buf)
+            if WRITE_PLACEMENT.on_loop(size) or self.topic.startswith("__"):
+                started = time.perf_counter()
                 appended = self._write(buf, info)
+                if size >= OFFLOOP_APPEND_BYTES:
+                    WRITE_PLACEMENT.record(time.perf_counter() - started)
             else:
-                write = functools.partial(self._write, buf, info, detach=True)
-                appended = await asyncio.get_running_loop().run_in_executor(None, write)
+                loop = asyncio.get_running_loop()
+                appended, seconds = await loop.run_in_executor(None, self._timed_write, buf, info)
+                WRITE_PLACEMENT.record(seconds)
             return self._complete(appended, info, now)
 
     def _prepare(
@@ -188,6 +191,12 @@ class Partition:
             flush=False,
             detach=detach,
         )
+
+    def _timed_write(self, buf: memoryview | bytearray, info: Any) -> tuple[Any, float]:
+        """`_write` on a worker thread, without the GIL, and how long it took."""
+        started = time.perf_counter()
+        appended = self._write(buf, info, detach=True)
+        return appended, time.perf_counter() - started
 
     def _complete(self, appended: Any, info: Any, now: int) -> AppendResult:
         if appended.flush_up_to is not None:

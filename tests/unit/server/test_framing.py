@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from pystream.protocol.errors import FrameTooLargeError, InvalidRequestError
 from pystream.server import framing
-from pystream.server.framing import SCRATCH_SIZE, FrameReceiver
+from pystream.server.framing import SCRATCH_SIZE, FrameReceiver, large_buffer_size
 
 
 def _feed(rx: FrameReceiver, data: bytes, chunk: int) -> list[bytes]:
@@ -101,12 +101,13 @@ def test_a_released_large_buffer_is_reused_for_the_next_large_frame(
     [first] = _feed_views(rx, _frame(b"a" * 300_000))
     del first
     [second] = _feed_views(rx, _frame(b"b" * 200_000))
-    assert allocated == [300_000]  # the second frame went into the first one's buffer
+    assert allocated == [large_buffer_size(300_000)]  # the second went into the first's buffer
     assert isinstance(second, memoryview)
     assert len(second) == 200_000 and bytes(second) == b"b" * 200_000
     del second
     [third] = _feed_views(rx, _frame(b"c" * 700_000))  # too big for it: a new buffer
-    assert allocated == [300_000, 700_000] and bytes(third) == b"c" * 700_000
+    assert allocated == [large_buffer_size(300_000), large_buffer_size(700_000)]
+    assert bytes(third) == b"c" * 700_000
 
 
 def test_a_large_frame_still_referenced_is_never_overwritten() -> None:
@@ -118,3 +119,62 @@ def test_a_large_frame_still_referenced_is_never_overwritten() -> None:
     assert bytes(records) == b"a" * 1000
     assert isinstance(second, memoryview) and second.obj is not records.obj
     assert bytes(second) == b"b" * 300_000
+
+
+def test_a_pipelined_large_frame_reuses_an_earlier_buffer_once_released(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # librdkafka keeps several produce requests in flight: the next one arrives
+    # while the previous one is still being appended.
+    allocated: list[int] = []
+
+    def counting_bytearray(size: int) -> bytearray:
+        allocated.append(size)
+        return bytearray(size)
+
+    rx = FrameReceiver(1 << 20)
+    monkeypatch.setattr(framing, "bytearray", counting_bytearray, raising=False)
+    [first] = _feed_views(rx, _frame(b"a" * 300_000))
+    [second] = _feed_views(rx, _frame(b"b" * 300_000))  # the first is still held
+    assert len(allocated) == 2
+    del first
+    [third] = _feed_views(rx, _frame(b"c" * 300_000))  # the second is still held
+    assert len(allocated) == 2
+    assert bytes(second) == b"b" * 300_000 and bytes(third) == b"c" * 300_000
+
+
+def test_at_most_max_spare_buffers_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    allocated: list[int] = []
+
+    def counting_bytearray(size: int) -> bytearray:
+        allocated.append(size)
+        return bytearray(size)
+
+    rx = FrameReceiver(1 << 20)
+    monkeypatch.setattr(framing, "bytearray", counting_bytearray, raising=False)
+    held = [
+        _feed_views(rx, _frame(b"a" * 100_000))[0] for _ in range(framing.MAX_SPARE_BUFFERS + 2)
+    ]
+    assert len(allocated) == framing.MAX_SPARE_BUFFERS + 2
+    del held
+    for _ in range(framing.MAX_SPARE_BUFFERS):
+        frame = _feed_views(rx, _frame(b"b" * 100_000))[0]
+        del frame  # released at once: the same spare again
+    assert len(allocated) == framing.MAX_SPARE_BUFFERS + 2
+
+
+def test_a_slightly_larger_frame_reuses_the_buffer(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Consecutive produce requests grow by a few bytes as record varints grow.
+    allocated: list[int] = []
+
+    def counting_bytearray(size: int) -> bytearray:
+        allocated.append(size)
+        return bytearray(size)
+
+    rx = FrameReceiver(1 << 20)
+    monkeypatch.setattr(framing, "bytearray", counting_bytearray, raising=False)
+    [first] = _feed_views(rx, _frame(b"a" * 999_932))
+    del first
+    [second] = _feed_views(rx, _frame(b"b" * 999_940))
+    assert len(allocated) == 1 and allocated[0] >= 999_940
+    assert len(second) == 999_940 and bytes(second) == b"b" * 999_940
