@@ -100,3 +100,11 @@ class Compactor:
             log.warning("compacting __consumer_offsets-%d failed: %s", partition, e)
         finally:
             self._running.discard(partition)
+        # Commits made during the snapshot were not allowed to start another one; they
+        # may have made the partition due again.
+        self.maybe_start(partition, [])
+
+    async def wait_idle(self) -> None:
+        """Returns once no compaction is running or due (tests, shutdown checks)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)

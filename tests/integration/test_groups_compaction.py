@@ -35,7 +35,7 @@ async def commit_rounds(broker: EmbeddedBroker) -> dict[str, dict[tuple[str, int
             parts = [CommitRequestPartition("t", p, r * 1000 + p) for p in range(PARTITIONS)]
             assert set(coordinator.commit_offsets(f"g{g}", -1, "", None, parts)) == {0}
         await asyncio.sleep(0)
-    await asyncio.sleep(0.2)  # let a running compaction finish
+    await coordinator.compactor.wait_idle()  # the compactions the commits made due
     return {
         gid: {tp: om.offset for tp, om in g.offsets.items()}
         for gid, g in coordinator.groups.items()
