@@ -83,6 +83,21 @@ def _feed_views(rx: FrameReceiver, data: bytes) -> list[memoryview | bytes]:
     return frames
 
 
+def _counting_receiver(
+    monkeypatch: pytest.MonkeyPatch, max_size: int
+) -> tuple[FrameReceiver, list[int]]:
+    """A receiver, and the sizes of the buffers `framing` allocates for it from now on."""
+    rx = FrameReceiver(max_size)
+    sizes: list[int] = []
+
+    def counting_bytearray(size: int) -> bytearray:
+        sizes.append(size)
+        return bytearray(size)
+
+    monkeypatch.setattr(framing, "bytearray", counting_bytearray, raising=False)
+    return rx, sizes
+
+
 def _frame(body: bytes) -> bytes:
     return struct.pack(">i", len(body)) + body
 
@@ -90,14 +105,7 @@ def _frame(body: bytes) -> bytes:
 def test_a_released_large_buffer_is_reused_for_the_next_large_frame(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    allocated: list[int] = []
-
-    def counting_bytearray(size: int) -> bytearray:
-        allocated.append(size)
-        return bytearray(size)
-
-    rx = FrameReceiver(1 << 20)
-    monkeypatch.setattr(framing, "bytearray", counting_bytearray, raising=False)
+    rx, allocated = _counting_receiver(monkeypatch, 1 << 20)
     [first] = _feed_views(rx, _frame(b"a" * 300_000))
     del first
     [second] = _feed_views(rx, _frame(b"b" * 200_000))
@@ -126,14 +134,7 @@ def test_a_pipelined_large_frame_reuses_an_earlier_buffer_once_released(
 ) -> None:
     # librdkafka keeps several produce requests in flight: the next one arrives
     # while the previous one is still being appended.
-    allocated: list[int] = []
-
-    def counting_bytearray(size: int) -> bytearray:
-        allocated.append(size)
-        return bytearray(size)
-
-    rx = FrameReceiver(1 << 20)
-    monkeypatch.setattr(framing, "bytearray", counting_bytearray, raising=False)
+    rx, allocated = _counting_receiver(monkeypatch, 1 << 20)
     [first] = _feed_views(rx, _frame(b"a" * 300_000))
     [second] = _feed_views(rx, _frame(b"b" * 300_000))  # the first is still held
     assert len(allocated) == 2
@@ -144,14 +145,7 @@ def test_a_pipelined_large_frame_reuses_an_earlier_buffer_once_released(
 
 
 def test_at_most_max_spare_buffers_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
-    allocated: list[int] = []
-
-    def counting_bytearray(size: int) -> bytearray:
-        allocated.append(size)
-        return bytearray(size)
-
-    rx = FrameReceiver(1 << 20)
-    monkeypatch.setattr(framing, "bytearray", counting_bytearray, raising=False)
+    rx, allocated = _counting_receiver(monkeypatch, 1 << 20)
     held = [
         _feed_views(rx, _frame(b"a" * 100_000))[0] for _ in range(framing.MAX_SPARE_BUFFERS + 2)
     ]
@@ -165,14 +159,7 @@ def test_at_most_max_spare_buffers_are_kept(monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_a_slightly_larger_frame_reuses_the_buffer(monkeypatch: pytest.MonkeyPatch) -> None:
     # Consecutive produce requests grow by a few bytes as record varints grow.
-    allocated: list[int] = []
-
-    def counting_bytearray(size: int) -> bytearray:
-        allocated.append(size)
-        return bytearray(size)
-
-    rx = FrameReceiver(1 << 20)
-    monkeypatch.setattr(framing, "bytearray", counting_bytearray, raising=False)
+    rx, allocated = _counting_receiver(monkeypatch, 1 << 20)
     [first] = _feed_views(rx, _frame(b"a" * 999_932))
     del first
     [second] = _feed_views(rx, _frame(b"b" * 999_940))

@@ -154,19 +154,20 @@ def outer_rows(rows: list[Row]) -> list[tuple[Any, ...]]:
     return sorted(((r["ts"], r["ts_right"]) for r in rows), key=repr)
 
 
+def full_outer_by_second(ls: MemorySource, rs: MemorySource) -> Stream:
+    """A full outer join on `k` over 1 s tumbling windows, zero watermark delay."""
+    right = Stream.from_source(rs).with_watermark("ts", 0)
+    return (
+        Stream.from_source(ls)
+        .with_watermark("ts", 0)
+        .join(right, "k", how="full_outer", window=F.window("ts", 1_000))
+    )
+
+
 def test_unmatched_rows_wait_for_the_watermark_and_state_stays_bounded(tmp_path: Path) -> None:
     ls, rs = MemorySource(LEFT, name="l"), MemorySource(RIGHT, name="r")
     sink = MemorySink()
-    joined = (
-        Stream.from_source(ls)
-        .with_watermark("ts", 0)
-        .join(
-            Stream.from_source(rs).with_watermark("ts", 0),
-            "k",
-            how="full_outer",
-            window=F.window("ts", 1_000),
-        )
-    )
+    joined = full_outer_by_second(ls, rs)
     op = joined.node
     assert isinstance(op, StreamStreamJoin)
 
@@ -202,16 +203,7 @@ def test_unmatched_rows_wait_for_the_watermark_and_state_stays_bounded(tmp_path:
 def test_a_window_ending_just_after_the_watermark_can_still_match(tmp_path: Path) -> None:
     ls, rs = MemorySource(LEFT, name="l"), MemorySource(RIGHT, name="r")
     sink = MemorySink()
-    joined = (
-        Stream.from_source(ls)
-        .with_watermark("ts", 0)
-        .join(
-            Stream.from_source(rs).with_watermark("ts", 0),
-            "k",
-            how="full_outer",
-            window=F.window("ts", 1_000),
-        )
-    )
+    joined = full_outer_by_second(ls, rs)
 
     def run_available() -> None:
         writer = joined.write_stream.checkpoint(tmp_path / "cp").trigger(Trigger.available_now())
