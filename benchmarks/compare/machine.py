@@ -12,6 +12,7 @@ then exits, removes that bias for every peer alike.
 from __future__ import annotations
 
 import mmap
+import os
 import time
 from pathlib import Path
 
@@ -40,3 +41,31 @@ def touch_free_memory() -> dict[str, float]:
             pages[::PAGE] = 1
             del pages
     return {"touched_gib": total / (1 << 30), "seconds": time.perf_counter() - started}
+
+
+def dirty_bytes(meminfo: Path = Path("/proc/meminfo")) -> int:
+    """Page-cache bytes waiting to be written back (Dirty + Writeback)."""
+    total = 0
+    for line in meminfo.read_text().splitlines():
+        if line.startswith(("Dirty:", "Writeback:")):
+            total += int(line.split()[1]) * 1024
+    return total
+
+
+def settle(timeout_s: float = 60.0) -> dict[str, float]:
+    """Writes back every dirty page before a run, so that no peer pays for another's.
+
+    A durable broker leaves up to a gigabyte of dirty page cache after a run (Kafka
+    deletes a topic's files a minute later, so its pages are written back first).
+    Without this the kernel's writeback of one peer's data ran during the next
+    peer's run, taking CPU from it and throttling its writes; which peer paid
+    depended on the order. `sync` waits until the pages are on disk; reports how
+    many there were and how long it took.
+    """
+    before = dirty_bytes()
+    started = time.perf_counter()
+    os.sync()
+    deadline = started + timeout_s
+    while dirty_bytes() > 64 << 20 and time.perf_counter() < deadline:
+        time.sleep(0.05)
+    return {"dirty_mib": before / (1 << 20), "seconds": time.perf_counter() - started}

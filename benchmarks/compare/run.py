@@ -29,7 +29,7 @@ from typing import Any
 
 from rich.console import Console
 
-from benchmarks.compare.machine import touch_free_memory
+from benchmarks.compare.machine import settle, touch_free_memory
 from benchmarks.compare.matrix import (
     FULL,
     QUICK,
@@ -364,6 +364,11 @@ def _produce(bootstrap: str, topic: str, mode: Mode, **overrides: Any) -> Produc
 def _attempt(
     entry: dict[str, Any], console: Console, label: str, run: Any, pid: int | None = None
 ) -> BenchResult | None:
+    settled = settle()  # no peer pays for another's dirty pages
+    totals = entry.setdefault("settle", {"runs": 0, "dirty_mib": 0.0, "seconds": 0.0})
+    totals["runs"] += 1
+    totals["dirty_mib"] += settled["dirty_mib"]
+    totals["seconds"] += settled["seconds"]
     cpu0 = tree_cpu_seconds(pid) if pid else None
     try:
         result: BenchResult = run()
