@@ -9,8 +9,9 @@ A single task per connection answers the queued requests strictly in order,
 as Kafka clients require.
 
 Records in fetch responses arrive as `FileSlice`s; on a plaintext socket
-with the standard event loop they are sent with `sendfile` (zero copy),
-otherwise read with `pread` and written.
+with the standard event loop they are sent with `sendfile` (zero copy), from
+a worker thread while the reader keeps pace and from the loop once it stalls
+(`server/sendfile.py`); otherwise they are read with `pread` and written.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from pystream.protocol.errors import ProtocolError
 from pystream.protocol.types import FileSlice
 from pystream.server.framing import FrameReceiver
+from pystream.server.sendfile import pump_owned, sendfile_pool
 
 if TYPE_CHECKING:
     from pystream.server.dispatcher import Dispatcher
@@ -192,6 +194,33 @@ class KafkaConnection(asyncio.BufferedProtocol):
             log.exception("connection %s failed; closing it", self.peer)
             self.close()
 
+    async def _send_file(
+        self, loop: asyncio.AbstractEventLoop, transport: asyncio.Transport, chunk: FileSlice
+    ) -> None:
+        """Zero copy: from a worker thread while the reader keeps pace, then from the loop.
+
+        The thread writes to the socket directly, so it starts only once the
+        transport has nothing queued (the response header normally went out at
+        once); see `server/sendfile.py`.
+        """
+        sent = 0
+        sock = transport.get_extra_info("socket")
+        if sock is not None and transport.get_write_buffer_size() == 0:
+            dup = os.dup(sock.fileno())
+            try:
+                future = loop.run_in_executor(sendfile_pool(), pump_owned, dup, chunk)
+            except BaseException:
+                os.close(dup)
+                raise
+            sent = await future
+        if sent < chunk.length and not transport.is_closing():
+            await loop.sendfile(
+                transport,
+                _FdFile(chunk.fd),  # type: ignore[arg-type]
+                chunk.position + sent,
+                chunk.length - sent,
+            )
+
     async def _write(self, chunks: list[Any]) -> None:
         transport = self._transport
         if transport is None or transport.is_closing():
@@ -204,7 +233,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
                 if chunk.length == 0:
                     continue
                 if self._zero_copy:
-                    await loop.sendfile(transport, _FdFile(chunk.fd), chunk.position, chunk.length)  # type: ignore[arg-type]
+                    await self._send_file(loop, transport, chunk)
                 else:
                     data = os.pread(chunk.fd, chunk.length, chunk.position)
                     if len(data) < chunk.length:
