@@ -22,11 +22,21 @@ PAGE = mmap.PAGESIZE
 KEEP_FREE = 2 << 30  # leave this much untouched, so nothing else is pushed out
 
 
-def mem_free_bytes(meminfo: Path = Path("/proc/meminfo")) -> int:
+def _meminfo_bytes(meminfo: Path, *fields: str) -> dict[str, int]:
+    """{field: bytes} of the named /proc/meminfo fields that are present."""
+    found = {}
     for line in meminfo.read_text().splitlines():
-        if line.startswith("MemFree:"):
-            return int(line.split()[1]) * 1024
-    raise RuntimeError(f"no MemFree line in {meminfo}")
+        name, _, rest = line.partition(":")
+        if name in fields:
+            found[name] = int(rest.split()[0]) * 1024
+    return found
+
+
+def mem_free_bytes(meminfo: Path = Path("/proc/meminfo")) -> int:
+    found = _meminfo_bytes(meminfo, "MemFree")
+    if "MemFree" not in found:
+        raise RuntimeError(f"no MemFree line in {meminfo}")
+    return found["MemFree"]
 
 
 def touch_free_memory() -> dict[str, float]:
@@ -45,11 +55,7 @@ def touch_free_memory() -> dict[str, float]:
 
 def dirty_bytes(meminfo: Path = Path("/proc/meminfo")) -> int:
     """Page-cache bytes waiting to be written back (Dirty + Writeback)."""
-    total = 0
-    for line in meminfo.read_text().splitlines():
-        if line.startswith(("Dirty:", "Writeback:")):
-            total += int(line.split()[1]) * 1024
-    return total
+    return sum(_meminfo_bytes(meminfo, "Dirty", "Writeback").values())
 
 
 def settle(timeout_s: float = 60.0) -> dict[str, float]:

@@ -20,7 +20,10 @@ from __future__ import annotations
 import os
 import select
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pystream.protocol.types import FileSlice
 
 # Threads that may send record bytes at once (fetches to different connections).
 SENDFILE_THREADS = 4
@@ -58,7 +61,7 @@ def pump(sock_fd: int, file_fd: int, offset: int, count: int, stall_s: float = S
     return sent
 
 
-def pump_owned(sock_fd: int, chunk: Any, stall_s: float = STALL_S) -> int:
+def pump_owned(sock_fd: int, chunk: FileSlice, stall_s: float = STALL_S) -> int:
     """`pump` of a `FileSlice` on a descriptor this call owns and closes.
 
     `sock_fd` is a duplicate made for this call, so the connection may close its
