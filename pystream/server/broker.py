@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from pystream.server.config import BrokerConfig
 from pystream.server.connection import KafkaConnection, SocketBuffers
 from pystream.server.dispatcher import Dispatcher
+from pystream.server.framing import BufferPool
 from pystream.server.handlers import register_all
 from pystream.server.meta import MetaProperties, load_or_create
 from pystream.server.topics import TopicRegistry
@@ -82,8 +83,9 @@ class Broker:
         buffers = SocketBuffers(
             self.config["socket.send.buffer.bytes"], self.config["socket.receive.buffer.bytes"]
         )
+        pool = BufferPool()  # large request buffers, shared by the connections
         self._server = await loop.create_server(
-            lambda: KafkaConnection(self.dispatcher, max_frame, zero_copy, buffers),
+            lambda: KafkaConnection(self.dispatcher, max_frame, zero_copy, buffers, pool),
             host=listener.host,
             port=listener.port,
             reuse_address=True,

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from pystream.protocol.errors import ProtocolError
 from pystream.protocol.types import FileSlice
-from pystream.server.framing import FrameReceiver
+from pystream.server.framing import BufferPool, FrameReceiver
 from pystream.server.sendfile import pump_owned, sendfile_pool
 
 if TYPE_CHECKING:
@@ -82,10 +82,11 @@ class KafkaConnection(asyncio.BufferedProtocol):
         max_frame_size: int,
         zero_copy: bool,
         buffers: SocketBuffers | None = None,
+        pool: BufferPool | None = None,
     ) -> None:
         self._dispatcher = dispatcher
         self._buffers = buffers or SocketBuffers()
-        self._receiver = FrameReceiver(max_frame_size)
+        self._receiver = FrameReceiver(max_frame_size, pool)
         self._frames: collections.deque[memoryview | bytes] = collections.deque()
         self._wakeup: asyncio.Future[None] | None = None
         self._drain: asyncio.Future[None] | None = None
@@ -181,6 +182,8 @@ class KafkaConnection(asyncio.BufferedProtocol):
                     self._reading_paused = False
                     self._transport.resume_reading()
                 chunks = await self._dispatcher.handle(self, frame)
+                self._receiver.recycle(frame)
+                del frame  # the buffer is reusable once no view of it is left
                 if chunks is None:
                     continue
                 if chunks is False:

@@ -7,14 +7,17 @@ buffer and are copied out whole. A large request gets a `bytearray` of its
 own, and the socket reads straight into it; the frame is then handed over
 as a writable `memoryview`, so the produce path can validate and stamp
 record batches in place and append them to the log without another copy.
-The last few large buffers are kept and one is reused for the next large
-request once nothing references it any more (no memoryview of it is alive),
-which saves zeroing and faulting in a fresh megabyte per produce request. A
-pipelining client (librdkafka keeps several produce requests in flight) has
-the next request arriving while the previous one is still being appended,
-so one spare is not enough: `MAX_SPARE_BUFFERS` of them are. Sizes are
-rounded up to `SCRATCH_SIZE`, since consecutive produce requests differ by
-a few bytes.
+When a connection has answered a request it hands the frame back
+(`recycle`) and its buffer goes to a `BufferPool` shared by the broker's
+connections; the next large request, on any connection, reuses a pooled
+buffer once nothing references it any more (no memoryview of it is alive).
+That saves zeroing and faulting in a fresh megabyte per produce request, and
+a new producer connection starts with the buffers of earlier ones. Buffers
+are recycled when their request is done, not when it arrives: a pipelining
+client (librdkafka keeps many produce requests in flight) has several
+requests queued while one is appended, and a queued request's buffer is
+never free. Sizes are rounded up to `SCRATCH_SIZE`, since consecutive produce
+requests differ by a few bytes.
 
 Sizes are checked before any allocation: negative or above the limit is a
 `ProtocolError` and the connection must be closed.
@@ -22,6 +25,7 @@ Sizes are checked before any allocation: negative or above the limit is a
 
 from __future__ import annotations
 
+import builtins
 import struct
 import sys
 
@@ -29,10 +33,9 @@ from pystream.protocol.errors import FrameTooLargeError, InvalidRequestError
 
 _SIZE = struct.Struct(">i")
 SCRATCH_SIZE = 64 * 1024
-# Large buffers kept per connection for reuse: the request being appended and
-# the one after it. (More would only help while appends run off the loop and
-# requests queue up; each costs a megabyte per producer connection.)
-MAX_SPARE_BUFFERS = 2
+# Free large buffers a pool keeps, in bytes (a few dozen 1 MiB produce
+# requests: enough for several pipelining producers).
+POOL_BYTES = 64 * 1024 * 1024
 
 
 def large_buffer_size(frame_size: int) -> int:
@@ -42,28 +45,70 @@ def large_buffer_size(frame_size: int) -> int:
     return -(-frame_size // SCRATCH_SIZE) * SCRATCH_SIZE
 
 
+class BufferPool:
+    """Large request buffers of answered requests, for reuse by later ones.
+
+    Shared by the connections of one event loop and used from that loop's
+    thread only. Holds at most `max_bytes`; the longest unused go first.
+    """
+
+    __slots__ = ("_bytes", "_free", "max_bytes")
+
+    def __init__(self, max_bytes: int = POOL_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self._free: list[bytearray] = []
+        self._bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._free)
+
+    def take(self, size: int) -> bytearray | None:
+        """A free buffer that holds `size` bytes without wasting more than half of
+        itself, or None."""
+        free = self._free
+        for i in range(len(free) - 1, -1, -1):  # the most recently freed first
+            buffer = free[i]
+            # References: the list, `buffer` and getrefcount's argument. Any
+            # more is a live memoryview (or a holder of one) still reading the
+            # request the buffer carried.
+            if size <= len(buffer) <= 2 * size and sys.getrefcount(buffer) == 3:
+                del free[i]
+                self._bytes -= len(buffer)
+                return buffer
+        return None
+
+    def give(self, buffer: bytearray) -> None:
+        free = self._free
+        if len(buffer) > self.max_bytes or any(b is buffer for b in free):
+            return
+        free.append(buffer)
+        self._bytes += len(buffer)
+        while self._bytes > self.max_bytes:
+            self._bytes -= len(free.pop(0))
+
+
 class FrameReceiver:
     __slots__ = (
         "_big",
         "_big_filled",
         "_big_size",
         "_end",
+        "_pool",
         "_scratch",
-        "_spares",
         "_start",
         "frames",
         "max_frame_size",
     )
 
-    def __init__(self, max_frame_size: int) -> None:
+    def __init__(self, max_frame_size: int, pool: BufferPool | None = None) -> None:
         self.max_frame_size = max_frame_size
+        self._pool = pool if pool is not None else BufferPool()
         self._scratch = bytearray(SCRATCH_SIZE)
         self._start = 0  # first unparsed byte in scratch
         self._end = 0  # one past the last received byte in scratch
         self._big: bytearray | None = None
         self._big_filled = 0
         self._big_size = 0
-        self._spares: list[bytearray] = []  # the last large buffers, reused when unreferenced
         self.frames: list[memoryview | bytes] = []
 
     def get_buffer(self) -> memoryview:
@@ -80,7 +125,6 @@ class FrameReceiver:
             self._big_filled += nbytes
             if self._big_filled == self._big_size:
                 frames.append(memoryview(self._big)[: self._big_size])
-                self._keep_spare(self._big)
                 self._big = None
             return frames
         self._end += nbytes
@@ -112,22 +156,17 @@ class FrameReceiver:
         return frames
 
     def _large_buffer(self, size: int) -> bytearray:
-        spares = self._spares
-        for i in range(len(spares)):  # not enumerate: its result tuple holds a reference
-            spare = spares[i]
-            # References: the list, `spare` and getrefcount's argument. Any
-            # more is a live memoryview (or a holder of one) still reading the
-            # request that buffer carried.
-            if size <= len(spare) <= 2 * size and sys.getrefcount(spare) == 3:
-                del spares[i]
-                return spare
-        return bytearray(large_buffer_size(size))
+        buffer = self._pool.take(size)
+        return buffer if buffer is not None else bytearray(large_buffer_size(size))
 
-    def _keep_spare(self, buffer: bytearray) -> None:
-        spares = self._spares
-        if len(spares) == MAX_SPARE_BUFFERS:
-            del spares[0]  # the oldest
-        spares.append(buffer)
+    def recycle(self, frame: memoryview | bytes) -> None:
+        """Takes back a frame whose request has been answered: its large buffer (if it
+        had one) may carry a later request once no view of it is left."""
+        if isinstance(frame, memoryview):
+            buffer = frame.obj  # large frames are the only views handed out
+            # builtins': tests count allocations by shadowing this module's `bytearray`
+            if isinstance(buffer, builtins.bytearray) and buffer is not self._scratch:
+                self._pool.give(buffer)
 
     def _compact(self) -> None:
         pending = self._end - self._start

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from pystream.protocol.errors import FrameTooLargeError, InvalidRequestError
 from pystream.server import framing
-from pystream.server.framing import SCRATCH_SIZE, FrameReceiver, large_buffer_size
+from pystream.server.framing import SCRATCH_SIZE, BufferPool, FrameReceiver, large_buffer_size
 
 
 def _feed(rx: FrameReceiver, data: bytes, chunk: int) -> list[bytes]:
@@ -84,10 +84,10 @@ def _feed_views(rx: FrameReceiver, data: bytes) -> list[memoryview | bytes]:
 
 
 def _counting_receiver(
-    monkeypatch: pytest.MonkeyPatch, max_size: int
+    monkeypatch: pytest.MonkeyPatch, max_size: int, pool: BufferPool | None = None
 ) -> tuple[FrameReceiver, list[int]]:
-    """A receiver, and the sizes of the buffers `framing` allocates for it from now on."""
-    rx = FrameReceiver(max_size)
+    """A receiver, and the sizes of the buffers `framing` allocates from now on."""
+    rx = FrameReceiver(max_size, pool)
     sizes: list[int] = []
 
     def counting_bytearray(size: int) -> bytearray:
@@ -102,65 +102,116 @@ def _frame(body: bytes) -> bytes:
     return struct.pack(">i", len(body)) + body
 
 
-def test_a_released_large_buffer_is_reused_for_the_next_large_frame(
+def test_an_answered_large_frame_lends_its_buffer_to_the_next_one(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     rx, allocated = _counting_receiver(monkeypatch, 1 << 20)
     [first] = _feed_views(rx, _frame(b"a" * 300_000))
+    rx.recycle(first)
     del first
     [second] = _feed_views(rx, _frame(b"b" * 200_000))
     assert allocated == [large_buffer_size(300_000)]  # the second went into the first's buffer
     assert isinstance(second, memoryview)
     assert len(second) == 200_000 and bytes(second) == b"b" * 200_000
+    rx.recycle(second)
     del second
     [third] = _feed_views(rx, _frame(b"c" * 700_000))  # too big for it: a new buffer
     assert allocated == [large_buffer_size(300_000), large_buffer_size(700_000)]
     assert bytes(third) == b"c" * 700_000
 
 
+def test_a_frame_not_yet_answered_keeps_its_buffer(monkeypatch: pytest.MonkeyPatch) -> None:
+    rx, allocated = _counting_receiver(monkeypatch, 1 << 20)
+    [first] = _feed_views(rx, _frame(b"a" * 300_000))
+    del first  # dropped, but never handed back: not known to be done
+    _feed_views(rx, _frame(b"b" * 300_000))
+    assert len(allocated) == 2
+
+
 def test_a_large_frame_still_referenced_is_never_overwritten() -> None:
     rx = FrameReceiver(1 << 20)
     [first] = _feed_views(rx, _frame(b"a" * 300_000))
     records = first[1000:2000]  # e.g. a decoded request keeping its records
+    rx.recycle(first)
     del first
     [second] = _feed_views(rx, _frame(b"b" * 300_000))
     assert bytes(records) == b"a" * 1000
     assert isinstance(second, memoryview) and second.obj is not records.obj
     assert bytes(second) == b"b" * 300_000
+    del records
+    rx.recycle(second)
+    del second
+    [third] = _feed_views(rx, _frame(b"c" * 300_000))  # the first's buffer, free at last
+    assert bytes(third) == b"c" * 300_000
 
 
-def test_a_pipelined_large_frame_reuses_an_earlier_buffer_once_released(
+def test_pipelined_frames_reuse_the_buffers_of_answered_ones(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # librdkafka keeps several produce requests in flight: the next one arrives
-    # while the previous one is still being appended.
+    # librdkafka keeps many produce requests in flight: several are queued
+    # while one is appended, and each answered one frees a buffer for the next.
     rx, allocated = _counting_receiver(monkeypatch, 1 << 20)
-    [first] = _feed_views(rx, _frame(b"a" * 300_000))
-    [second] = _feed_views(rx, _frame(b"b" * 300_000))  # the first is still held
-    assert len(allocated) == 2
-    del first
-    [third] = _feed_views(rx, _frame(b"c" * 300_000))  # the second is still held
-    assert len(allocated) == 2
-    assert bytes(second) == b"b" * 300_000 and bytes(third) == b"c" * 300_000
+    queued = [_feed_views(rx, _frame(bytes([i]) * 300_000))[0] for i in range(6)]
+    assert len(allocated) == 6
+    for i in range(6, 40):
+        answered = queued.pop(0)
+        rx.recycle(answered)
+        del answered
+        queued.append(_feed_views(rx, _frame(bytes([i]) * 300_000))[0])
+    assert len(allocated) == 6
+    assert [bytes(q[:1]) for q in queued] == [bytes([i]) for i in range(34, 40)]
+    assert all(bytes(q) == bytes(q[:1]) * 300_000 for q in queued)
 
 
-def test_at_most_max_spare_buffers_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
-    rx, allocated = _counting_receiver(monkeypatch, 1 << 20)
-    held = [
-        _feed_views(rx, _frame(b"a" * 100_000))[0] for _ in range(framing.MAX_SPARE_BUFFERS + 2)
-    ]
-    assert len(allocated) == framing.MAX_SPARE_BUFFERS + 2
-    del held
-    for _ in range(framing.MAX_SPARE_BUFFERS):
-        frame = _feed_views(rx, _frame(b"b" * 100_000))[0]
-        del frame  # released at once: the same spare again
-    assert len(allocated) == framing.MAX_SPARE_BUFFERS + 2
+def test_a_pool_holds_at_most_its_byte_limit_dropping_the_longest_unused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pool = BufferPool(max_bytes=3 * large_buffer_size(100_000))
+    rx = FrameReceiver(1 << 20, pool)
+    held = [_feed_views(rx, _frame(bytes([i]) * 100_000))[0] for i in range(5)]
+    kept_ids = {id(h.obj) for h in held[2:]}  # ids: a reference would keep them busy
+    for frame in held:
+        rx.recycle(frame)
+        rx.recycle(frame)  # twice: still one entry
+    del held, frame
+    assert len(pool) == 3
+    taken = [pool.take(100_000) for _ in range(3)]
+    assert {id(b) for b in taken} == kept_ids
+    assert pool.take(100_000) is None
+
+
+def test_connections_sharing_a_pool_reuse_each_others_buffers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A new producer connection starts with the buffers earlier ones freed.
+    pool = BufferPool()
+    first_rx, allocated = _counting_receiver(monkeypatch, 1 << 20, pool)
+    frames = [_feed_views(first_rx, _frame(b"a" * 300_000))[0] for _ in range(3)]
+    for frame in frames:
+        first_rx.recycle(frame)
+    del frames, frame, first_rx
+    second_rx = FrameReceiver(1 << 20, pool)
+    frames = [_feed_views(second_rx, _frame(b"b" * 300_000))[0] for _ in range(4)]
+    large = [size for size in allocated if size != SCRATCH_SIZE]  # not the new scratch
+    assert len(large) == 4  # three reused, one new
+    assert all(bytes(f) == b"b" * 300_000 for f in frames)
+
+
+def test_a_pool_skips_buffers_that_do_not_fit() -> None:
+    pool = BufferPool()
+    pool.give(bytearray(65_536))
+    pool.give(bytearray(4 * 65_536))
+    assert pool.take(3 * 65_536) is not None  # the larger one
+    assert pool.take(200_000) is None  # the small one is too small
+    assert pool.take(10_000) is None  # ... and more than twice this
+    assert len(pool) == 1
 
 
 def test_a_slightly_larger_frame_reuses_the_buffer(monkeypatch: pytest.MonkeyPatch) -> None:
     # Consecutive produce requests grow by a few bytes as record varints grow.
     rx, allocated = _counting_receiver(monkeypatch, 1 << 20)
     [first] = _feed_views(rx, _frame(b"a" * 999_932))
+    rx.recycle(first)
     del first
     [second] = _feed_views(rx, _frame(b"b" * 999_940))
     assert len(allocated) == 1 and allocated[0] >= 999_940
