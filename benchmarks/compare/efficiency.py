@@ -27,21 +27,29 @@ TARGETS = (
 )
 
 
-def best_median(
+def best_case(
     peer: dict[str, Any], section: str, prefix: str, reader: str = ANY
-) -> tuple[float, str] | None:
-    """The highest median MB/s over the cases whose key starts with `prefix`, and its label.
+) -> dict[str, Any] | None:
+    """The case with the highest median MB/s among those whose key starts with `prefix`.
 
     With `reader` set to librdkafka, the wire-level reader's cases (key suffix) are left out.
     """
     found = [
-        (case["mb_per_s"]["median"], case["label"])
+        case
         for key, case in peer.get(section, {}).items()
         if key.startswith(prefix)
         and case.get("mb_per_s")
         and not (reader == LIBRDKAFKA and key.endswith("-fetch"))
     ]
-    return max(found) if found else None
+    return max(found, key=lambda case: case["mb_per_s"]["median"]) if found else None
+
+
+def best_median(
+    peer: dict[str, Any], section: str, prefix: str, reader: str = ANY
+) -> tuple[float, str] | None:
+    """The highest median MB/s over the cases whose key starts with `prefix`, and its label."""
+    case = best_case(peer, section, prefix, reader)
+    return (case["mb_per_s"]["median"], case["label"]) if case else None
 
 
 def target_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
@@ -58,6 +66,8 @@ def target_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
         ratio = ours[0] / theirs[0] if ours and theirs and theirs[0] > 0 else None
         rows.append(
             {
+                "section": section,
+                "case": best_case(peers.get(SUBJECT, {}), section, prefix, reader),
                 "what": what,
                 "reference": reference,
                 "ours": ours,
@@ -91,6 +101,69 @@ def targets_section(results: dict[str, Any]) -> list[str]:
             f"{row['required']:.1f}x | {met} |"
         )
     return [*lines, ""]
+
+
+def busiest_run_cores(results: dict[str, Any]) -> float | None:
+    """The most cores (load generators + broker) any single run kept busy."""
+    used = [
+        run["client"]["cpu_cores_used"] + run["broker"]["cpu_cores_used"]
+        for peer in results["peers"].values()
+        for section in ("produce", "consume")
+        for case in peer.get(section, {}).values()
+        for run in case.get("runs", [])
+        if run.get("broker") and run.get("client")
+    ]
+    return max(used) if used else None
+
+
+def ceiling_section(results: dict[str, Any]) -> list[str]:
+    """What each target's rate would cost the machine's CPUs, with this run's per-GB costs.
+
+    At the rate a target asks for, the load generators need their CPU seconds
+    per GB times the rate, and the broker at least its kernel (system) CPU per
+    GB: receiving, page-cache and sending work that any broker moving those
+    bytes through the kernel pays. When the two together come near the
+    machine's CPUs, the target is beyond what this machine can show, whatever
+    the broker's own code costs.
+    """
+    cpus = results.get("host", {}).get("cpus")
+    busiest = busiest_run_cores(results)
+    lines = [
+        "### What the targets' rates cost this machine",
+        "",
+        "For each target, the rate it asks for (required ratio times the reference) "
+        "and, at that rate, the cores pystream's best case would use with this run's "
+        "median CPU seconds per GB: the load generators', the broker's kernel (system) "
+        "time alone, and the broker's total. The machine has "
+        f"{cpus if cpus else 'an unknown number of'} CPUs"
+        + (f"; the busiest run of any peer kept {busiest:.2f} of them busy." if busiest else "."),
+        "",
+        "| target | rate needed MB/s | client cores | broker kernel cores | broker total cores "
+        "| client + broker |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for row in target_rows(results):
+        case, theirs = row["case"], row["theirs"]
+        if not case or not theirs:
+            continue
+        need = row["required"] * theirs[0]
+        gib_s = need / 1024
+        client = (case.get("client_cpu_s_per_gb") or {}).get("median")
+        system = (case.get("broker_system_s_per_gb") or {}).get("median")
+        broker = (case.get("broker_cpu_s_per_gb") or {}).get("median")
+        total = (
+            f"{(client + broker) * gib_s:.2f}" if client is not None and broker is not None else "-"
+        )
+        lines.append(
+            f"| {row['what']} vs {row['reference']} ({case['label']}) | {need:,.0f} | "
+            f"{_cores(client, gib_s)} | {_cores(system, gib_s)} | {_cores(broker, gib_s)} | "
+            f"{total} |"
+        )
+    return [*lines, ""]
+
+
+def _cores(cpu_s_per_gb: float | None, gb_per_s: float) -> str:
+    return f"{cpu_s_per_gb * gb_per_s:.2f}" if cpu_s_per_gb is not None else "-"
 
 
 def cpu_section(peers: dict[str, Any], ok: list[str]) -> list[str]:

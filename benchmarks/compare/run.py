@@ -43,7 +43,7 @@ from benchmarks.peers import PEERS, KafkaPeer, Peer, PeerNotStarted
 from benchmarks.peers.java_tools import run_producer_performance
 from pystream.bench.ceiling import measure_enqueue_ceiling
 from pystream.bench.limits import measure_disk, measure_loopback_tcp
-from pystream.bench.proc_cpu import cpu_usage, tree_cpu_seconds
+from pystream.bench.proc_cpu import cpu_usage, tree_cpu_times
 from pystream.bench.result import BenchResult, write_json
 from pystream.bench.runner import run_consume, run_e2e, run_produce
 from pystream.bench.stats import median_and_spread
@@ -337,6 +337,8 @@ def summarize(entry: dict[str, Any]) -> dict[str, Any]:
             ("client_cores", lambda r: r["client"]["cpu_cores_used"]),
             ("broker_cores", lambda r: r.get("broker", {}).get("cpu_cores_used")),
             ("broker_cpu_s_per_gb", lambda r: r.get("broker", {}).get("cpu_s_per_gb")),
+            ("broker_system_s_per_gb", lambda r: r.get("broker", {}).get("system_s_per_gb")),
+            ("client_cpu_s_per_gb", _client_cpu_s_per_gb),
         ):
             values = [v for v in (get(r) for r in runs) if v is not None]
             if not values:
@@ -344,6 +346,13 @@ def summarize(entry: dict[str, Any]) -> dict[str, Any]:
             median, low, high = median_and_spread(values)
             out[field] = {"median": median, "min": low, "max": high}
     return out
+
+
+def _client_cpu_s_per_gb(run: dict[str, Any]) -> float | None:
+    """The load generators' CPU seconds per GB (2^30 bytes) moved in one run."""
+    moved = run["throughput"].get("bytes", 0) / 2**30
+    cpu_s = run.get("client", {}).get("cpu_s")
+    return cpu_s / moved if cpu_s is not None and moved > 0 else None
 
 
 def _produce(bootstrap: str, topic: str, mode: Mode, **overrides: Any) -> ProduceWorkload:
@@ -369,7 +378,7 @@ def _attempt(
     totals["runs"] += 1
     totals["dirty_mib"] += settled["dirty_mib"]
     totals["seconds"] += settled["seconds"]
-    cpu0 = tree_cpu_seconds(pid) if pid else None
+    cpu0 = tree_cpu_times(pid) if pid else None
     try:
         result: BenchResult = run()
     except Exception as exc:
@@ -377,10 +386,12 @@ def _attempt(
         entry["errors"].append(message)
         console.print(f"[red]{message}")
         return None
-    cpu1 = tree_cpu_seconds(pid) if pid else None
+    cpu1 = tree_cpu_times(pid) if pid else None
     broker = ""
     if cpu0 is not None and cpu1 is not None:
-        result.broker = cpu_usage(cpu1 - cpu0, result.throughput)
+        result.broker = cpu_usage(
+            cpu1.total - cpu0.total, result.throughput, system_s=cpu1.system - cpu0.system
+        )
         broker = (
             f", broker {result.broker['cpu_cores_used']:.2f} cores"
             f" {result.broker['cpu_s_per_gb']:.2f} CPU s/GB"

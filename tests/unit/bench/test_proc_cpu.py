@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from pystream.bench.proc_cpu import clock_ticks, parse_stat, tree_cpu_seconds
+from pystream.bench.proc_cpu import (
+    CpuTimes,
+    clock_ticks,
+    parse_stat,
+    tree_cpu_seconds,
+    tree_cpu_times,
+)
 
 
 def stat_line(pid: int, name: str, ppid: int, utime: int, stime: int) -> str:
@@ -27,7 +33,7 @@ def fake_proc(tmp_path: Path, procs: list[tuple[int, str, int, int, int]]) -> Pa
 
 
 def test_parse_stat_counts_fields_after_a_name_with_spaces_and_parens() -> None:
-    assert parse_stat(stat_line(42, "we ird) (name", 7, 100, 50)) == (7, 150.0)
+    assert parse_stat(stat_line(42, "we ird) (name", 7, 100, 50)) == (7, 100, 50)
 
 
 def test_tree_sums_the_process_and_all_descendants_only(tmp_path: Path) -> None:
@@ -43,6 +49,8 @@ def test_tree_sums_the_process_and_all_descendants_only(tmp_path: Path) -> None:
     )
     assert tree_cpu_seconds(10, proc) == pytest.approx(4.0)
     assert tree_cpu_seconds(11, proc) == pytest.approx(2.0)
+    assert tree_cpu_times(10, proc) == pytest.approx(CpuTimes(user=2.0, system=2.0))
+    assert tree_cpu_times(12, proc) == pytest.approx(CpuTimes(user=0.0, system=1.0))
 
 
 def test_missing_process_reads_none(tmp_path: Path) -> None:
