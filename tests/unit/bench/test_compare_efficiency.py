@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from benchmarks.compare.efficiency import best_median, cpu_section, target_rows, targets_section
+import pytest
+
+from benchmarks.compare.efficiency import (
+    best_median,
+    busiest_run_cores,
+    ceiling_section,
+    cpu_section,
+    target_rows,
+    targets_section,
+)
 from benchmarks.compare.run import summarize
 from pystream.bench.proc_cpu import cpu_usage
 from pystream.bench.result import BenchResult
@@ -103,3 +112,54 @@ def test_broker_usage_and_summary_of_broker_cpu() -> None:
     summary = summarize({"label": "x", "runs": [run, old]})
     assert summary["broker_cpu_s_per_gb"] == {"median": 3.0, "min": 3.0, "max": 3.0}
     assert summary["client_cores"]["median"] == 0.5
+
+
+def test_broker_usage_keeps_the_kernel_part_apart() -> None:
+    usage = cpu_usage(2.0, Throughput(1024, 2**31, 4.0), system_s=1.5)
+    assert usage["system_s"] == 1.5 and usage["system_s_per_gb"] == 0.75
+    assert usage["cpu_s_per_gb"] == 1.0
+
+
+def test_summary_has_client_and_kernel_cpu_per_gb() -> None:
+    run = {
+        "complete": True,
+        "throughput": {"mb_per_s": 1.0, "records_per_s": 1.0, "bytes": 2 * 2**30},
+        "latency_ms": None,
+        "client": {"cpu_cores_used": 0.5, "cpu_s": 3.0},
+        "broker": {"cpu_cores_used": 0.25, "cpu_s_per_gb": 1.0, "system_s_per_gb": 0.5},
+    }
+    summary = summarize({"label": "x", "runs": [run]})
+    assert summary["client_cpu_s_per_gb"]["median"] == 1.5
+    assert summary["broker_system_s_per_gb"]["median"] == 0.5
+
+
+def test_ceiling_shows_the_cores_a_targets_rate_would_take() -> None:
+    data = results()
+    data["host"] = {"cpus": 2}
+    best = data["peers"]["pystream"]["produce"]["produce-p1-acks1-x4"]  # 300 MB/s, the best
+    for field, value in (
+        ("client_cpu_s_per_gb", 1.0),
+        ("broker_system_s_per_gb", 0.5),
+        ("broker_cpu_s_per_gb", 0.75),
+    ):
+        best[field] = {"median": value, "min": value, "max": value}
+    text = "\n".join(ceiling_section(data))
+    # produce vs tansu: 3.0 x 90 = 270 MB/s = 0.2637 GB/s (2^30).
+    assert "| produce vs tansu (1p acks=1 4 prod) | 270 | 0.26 | 0.13 | 0.20 | 0.46 |" in text
+    # A case without the per-GB figures (an older results.json) shows dashes.
+    assert "| consume vs kafka (1p 1 fetch) | 300 | - | - | - | - |" in text
+    assert "The machine has 2 CPUs." in text
+
+
+def test_busiest_run_adds_client_and_broker_cores() -> None:
+    def run(client: float, broker: float) -> dict[str, Any]:
+        return {"client": {"cpu_cores_used": client}, "broker": {"cpu_cores_used": broker}}
+
+    data = {
+        "peers": {
+            "a": {"produce": {"x": {"runs": [run(1.0, 0.5), run(0.2, 0.1)]}}},
+            "b": {"consume": {"y": {"runs": [run(1.5, 0.4), {"client": {}, "broker": None}]}}},
+        }
+    }
+    assert busiest_run_cores(data) == pytest.approx(1.9)
+    assert busiest_run_cores({"peers": {}}) is None
