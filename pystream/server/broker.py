@@ -33,6 +33,8 @@ class Broker:
         self.meta: MetaProperties | None = None
         self.topics: TopicRegistry | None = None
         self.dispatcher = Dispatcher(self, config["max.connections"])
+        # Large request buffers, shared by the connections and trimmed when idle.
+        self.request_buffers = BufferPool()
         self._server: asyncio.Server | None = None
         self._housekeeping: asyncio.Task[None] | None = None
         self.bound_port: int | None = None
@@ -83,7 +85,7 @@ class Broker:
         buffers = SocketBuffers(
             self.config["socket.send.buffer.bytes"], self.config["socket.receive.buffer.bytes"]
         )
-        pool = BufferPool()  # large request buffers, shared by the connections
+        pool = self.request_buffers
         self._server = await loop.create_server(
             lambda: KafkaConnection(self.dispatcher, max_frame, zero_copy, buffers, pool),
             host=listener.host,
@@ -149,6 +151,7 @@ class Broker:
                 if conn.idle and (now - conn.last_active) * 1000 > idle_ms:
                     log.info("closing idle connection %s", conn.peer)
                     conn.close()
+            self.request_buffers.trim()
             if self.topics is not None:
                 await self.topics.housekeeping(self)
 

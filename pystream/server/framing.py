@@ -28,6 +28,8 @@ from __future__ import annotations
 import builtins
 import struct
 import sys
+import time
+from collections.abc import Callable
 
 from pystream.protocol.errors import FrameTooLargeError, InvalidRequestError
 
@@ -36,6 +38,8 @@ SCRATCH_SIZE = 64 * 1024
 # Free large buffers a pool keeps, in bytes (a few dozen 1 MiB produce
 # requests: enough for several pipelining producers).
 POOL_BYTES = 64 * 1024 * 1024
+# A pool nobody has taken from for this long gives its memory back.
+POOL_IDLE_S = 60.0
 
 
 def large_buffer_size(frame_size: int) -> int:
@@ -49,15 +53,30 @@ class BufferPool:
     """Large request buffers of answered requests, for reuse by later ones.
 
     Shared by the connections of one event loop and used from that loop's
-    thread only. Holds at most `max_bytes`; the longest unused go first.
+    thread only. Holds at most `max_bytes`; the longest unused go first, and
+    all of them once no large request has come for `POOL_IDLE_S` (`trim`).
     """
 
-    __slots__ = ("_bytes", "_free", "max_bytes")
+    __slots__ = ("_bytes", "_clock", "_free", "_last_take", "max_bytes")
 
-    def __init__(self, max_bytes: int = POOL_BYTES) -> None:
+    def __init__(
+        self, max_bytes: int = POOL_BYTES, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.max_bytes = max_bytes
         self._free: list[bytearray] = []
         self._bytes = 0
+        self._clock = clock
+        self._last_take = clock()
+
+    @property
+    def nbytes(self) -> int:
+        return self._bytes
+
+    def trim(self, idle_s: float = POOL_IDLE_S) -> None:
+        """Drops every buffer if none was asked for in the last `idle_s` seconds."""
+        if self._free and self._clock() - self._last_take >= idle_s:
+            self._free.clear()
+            self._bytes = 0
 
     def __len__(self) -> int:
         return len(self._free)
@@ -65,6 +84,7 @@ class BufferPool:
     def take(self, size: int) -> bytearray | None:
         """A free buffer that holds `size` bytes without wasting more than half of
         itself, or None."""
+        self._last_take = self._clock()
         free = self._free
         for i in range(len(free) - 1, -1, -1):  # the most recently freed first
             buffer = free[i]

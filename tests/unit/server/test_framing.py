@@ -216,3 +216,20 @@ def test_a_slightly_larger_frame_reuses_the_buffer(monkeypatch: pytest.MonkeyPat
     [second] = _feed_views(rx, _frame(b"b" * 999_940))
     assert len(allocated) == 1 and allocated[0] >= 999_940
     assert len(second) == 999_940 and bytes(second) == b"b" * 999_940
+
+
+def test_an_idle_pool_gives_its_memory_back() -> None:
+    now = [100.0]
+    pool = BufferPool(clock=lambda: now[0])
+    pool.give(bytearray(65_536))
+    now[0] += 59.0
+    pool.trim(idle_s=60.0)
+    assert len(pool) == 1 and pool.nbytes == 65_536
+    assert pool.take(65_536) is not None  # a take restarts the idle clock
+    pool.give(bytearray(65_536))
+    now[0] += 59.0
+    pool.trim(idle_s=60.0)
+    assert len(pool) == 1
+    now[0] += 1.0
+    pool.trim(idle_s=60.0)
+    assert len(pool) == 0 and pool.nbytes == 0
