@@ -48,8 +48,14 @@ def test_produce_then_consume_every_record(bootstrap: str) -> None:
     assert produced.latency is not None and produced.latency.count == 3000
     assert produced.extra["partitions_actual"] == 2
 
-    consumed = run_consume(ConsumeWorkload(bootstrap, "unit-pc", num_records=3000))
-    assert consumed.complete, consumed.first_error
+    # Assigned, not subscribed: a fresh group on Tansu 0.6 stopped after one of the two
+    # producers' 1,500 records about one run in five (10 s idle), and 8 of 8 runs passed
+    # without the group. The group path is tested against pystream
+    # (tests/integration/test_bench_runner.py) and below (the idle timeout).
+    consumed = run_consume(
+        ConsumeWorkload(bootstrap, "unit-pc", num_records=3000, offset_slices=True)
+    )
+    assert consumed.complete, (consumed.first_error, consumed.throughput.records)
     assert consumed.throughput.records == 3000
     assert consumed.throughput.bytes == 300_000
 
