@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_TOPIC_NAME = 249
-_LEGAL = re.compile(r"^[a-zA-Z0-9._-]+$")
+_LEGAL = re.compile(r"[a-zA-Z0-9._-]+")  # fullmatch: `$` would let a trailing newline in
 INTERNAL_TOPICS = frozenset({"__consumer_offsets", "__transaction_state"})
 
 
@@ -50,7 +50,7 @@ def validate_topic_name(name: str) -> None:
         raise TopicError(
             ErrorCode.INVALID_TOPIC_EXCEPTION, f"topic name is longer than {MAX_TOPIC_NAME}"
         )
-    if not _LEGAL.match(name):
+    if not _LEGAL.fullmatch(name):
         raise TopicError(
             ErrorCode.INVALID_TOPIC_EXCEPTION,
             f"topic name {name!r} has characters other than ASCII alphanumerics, '.', '_' and '-'",

@@ -39,7 +39,8 @@ log = logging.getLogger(__name__)
 RECOVERY_POINT_FILE = "recovery-point-offset-checkpoint"
 LOG_START_OFFSET_FILE = "log-start-offset-checkpoint"
 LOCK_FILE = ".lock"
-_PARTITION_DIR = re.compile(r"^(?P<topic>[a-zA-Z0-9._-]+)-(?P<partition>0|[1-9][0-9]{0,9})$")
+# Used with fullmatch: `$` would let a trailing newline in.
+_PARTITION_DIR = re.compile(r"(?P<topic>[a-zA-Z0-9._-]+)-(?P<partition>0|[1-9][0-9]{0,9})")
 _DELETE_DIR = re.compile(r"^.+\.[0-9a-f]{32}-delete$")
 
 TopicPartition = tuple[str, int]
@@ -47,7 +48,7 @@ TopicPartition = tuple[str, int]
 
 def parse_partition_dir(name: str) -> TopicPartition | None:
     """`("my-topic", 3)` for `my-topic-3`; None for anything else."""
-    m = _PARTITION_DIR.match(name)
+    m = _PARTITION_DIR.fullmatch(name)
     return (m["topic"], int(m["partition"])) if m else None
 
 
