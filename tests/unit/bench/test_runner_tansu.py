@@ -49,7 +49,7 @@ def test_produce_then_consume_every_record(bootstrap: str) -> None:
     assert produced.extra["partitions_actual"] == 2
 
     # Assigned, not subscribed: a fresh group on Tansu 0.6 stopped after one of the two
-    # producers' 1,500 records about one run in five (10 s idle), and 8 of 8 runs passed
+    # producers' 1,500 records about one run in five (10 s idle), and 11 of 11 runs passed
     # without the group. The group path is tested against pystream
     # (tests/integration/test_bench_runner.py) and below (the idle timeout).
     consumed = run_consume(
